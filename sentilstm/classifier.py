@@ -1,0 +1,246 @@
+"""``SentimentClassifier``: the estimator users hold (scikit-learn's shape).
+
+``fit`` trains a tokenizer and the Keras model (importing Keras then); ``predict_proba`` runs
+the NumPy runtime by default, so loading a model and classifying never imports TensorFlow.
+``engine="keras"`` runs the Keras model instead (same numbers to 1e-5; tested).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from .bundle import Bundle, load_bundle, save_bundle
+from .config import ClassifierConfig
+from .labels import LABELS, labels_to_ids
+from .runtime import NumpyRuntime
+from .tokenizer import TextEncoder
+
+__all__ = ["SentimentClassifier", "load"]
+
+Texts = str | Iterable[str]
+
+
+def _as_texts(texts: Texts, name: str = "texts") -> list[str]:
+    """Accept one string or an iterable of strings; anything else is a clear TypeError."""
+    if isinstance(texts, str):
+        return [texts]
+    if texts is None:
+        raise TypeError(f"{name} is None; expected a string or a list of strings")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(f"{name} must be a string or a list of strings, got {type(texts).__name__}") from None
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            raise TypeError(f"{name}[{i}] is {type(t).__name__} ({t!r:.40}); expected a string")
+    return items
+
+
+def _as_label_ids(labels: Any, n: int, name: str = "labels") -> np.ndarray:
+    """Label names (any case, common synonyms) or integer ids 0..2 in LABELS order."""
+    arr = np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} items but there are {n} texts")
+    if np.issubdtype(arr.dtype, np.integer):
+        if n and (arr.min() < 0 or arr.max() >= len(LABELS)):
+            raise ValueError(f"{name}: integer labels must be 0..{len(LABELS) - 1} (indices into {LABELS})")
+        return arr.astype(np.int64)
+    return labels_to_ids(arr.tolist(), where=name)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("sentilstm", "keras", "tensorflow", "tokenizers", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+class SentimentClassifier:
+    """Three-way sentiment classifier: tweet-aware tokenizer + (bi)LSTM over our own cell.
+
+    >>> clf = sentilstm.load()                       # the shipped default model
+    >>> clf.predict(["I love it", "meh"])            # -> ['positive', 'neutral']
+    >>> clf.predict_proba("I love it")               # -> array of shape (1, 3), LABELS order
+    """
+
+    classes_ = np.array(LABELS)
+
+    def __init__(self, config: ClassifierConfig | None = None) -> None:
+        self.config = config or ClassifierConfig()
+        self.encoder: TextEncoder | None = None
+        self.weights: dict[str, np.ndarray] | None = None
+        self.meta: dict[str, Any] = {}
+        self._runtime: NumpyRuntime | None = None
+        self._keras_model: Any = None
+
+    # -- persistence --------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "SentimentClassifier":
+        """Load a bundle directory (``None``: the default model shipped with sentilstm)."""
+        bundle = load_bundle(path)
+        clf = cls(bundle.config)
+        clf.encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
+        clf.weights = bundle.weights
+        clf.meta = bundle.meta
+        clf.meta["path"] = str(Path(path) if path is not None else "default")
+        try:
+            clf._runtime = NumpyRuntime(bundle.config.model, bundle.weights)
+        except KeyError as e:
+            raise ValueError(f"{path}: weights.npz lacks weight {e} required by config.json's model") from None
+        return clf
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model as a bundle directory (atomically)."""
+        self._check_fitted()
+        assert self.encoder is not None and self.weights is not None
+        meta = {k: v for k, v in self.meta.items() if k != "path"}
+        return save_bundle(path, Bundle(self.config, self.encoder.to_str(), self.weights, meta))
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(
+        self,
+        texts: Texts,
+        labels: Any,
+        dev: tuple[Texts, Any] | None = None,
+        config: ClassifierConfig | None = None,
+        verbose: int = 1,
+        out: TextIO | None = sys.stderr,
+        data_summary: dict[str, Any] | None = None,
+        tokenizer: TextEncoder | None = None,
+    ) -> "SentimentClassifier":
+        """Train tokenizer and model on ``texts``/``labels``; early-stop on ``dev`` AvgRec.
+
+        Without ``dev``, a seeded, stratified 10 % of the training data is held out for it.
+        ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one.
+        """
+        from .training import train_model  # imports Keras
+
+        if config is not None:
+            self.config = config
+        tc = self.config.train
+        x = _as_texts(texts)
+        y = _as_label_ids(labels, len(x))
+        if not x:
+            raise ValueError("no training texts")
+        if dev is None:
+            rng = np.random.default_rng(tc.seed)
+            held = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(0.1 * np.sum(y == c)))]
+                                   for c in range(len(LABELS)) if np.any(y == c)])
+            keep = np.setdiff1d(np.arange(len(x)), held)
+            dx, dy = [x[i] for i in held], y[held]
+            x, y = [x[i] for i in keep], y[keep]
+            dev_source = "10% of the training data, held out"
+        else:
+            dx = _as_texts(dev[0], "dev texts")
+            dy = _as_label_ids(dev[1], len(dx), "dev labels")
+            dev_source = "given"
+        if tc.max_train_examples is not None:
+            x, y = x[: tc.max_train_examples], y[: tc.max_train_examples]
+
+        started = time.perf_counter()
+        encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, self.config.tokenizer)
+        result = train_model(encoder, self.config, encoder.encode(x), y, encoder.encode(dx), dy,
+                             verbose=verbose, out=out)
+        self.encoder = encoder
+        self.weights = result.weights
+        self._runtime = NumpyRuntime(self.config.model, self.weights)
+        self._keras_model = None
+
+        def counts(ids: np.ndarray) -> dict[str, int]:
+            return dict(zip(LABELS, map(int, np.bincount(ids, minlength=len(LABELS)))))
+
+        summary = data_summary or {}
+        self.meta = {
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "versions": _versions(),
+            "training": {
+                "train": {**summary.get("train", {}), "rows": len(x), "labels": counts(y)},
+                "dev": {"source": dev_source, **summary.get("dev", {}), "rows": len(dx), "labels": counts(dy)},
+                "best_epoch": result.best_epoch,
+                "epochs_run": len(result.history),
+                "train_time_s": round(time.perf_counter() - started, 1),
+                "history": result.history,
+            },
+            "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
+        }
+        return self
+
+    # -- inference ----------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if self.encoder is None or self.weights is None:
+            raise RuntimeError("this SentimentClassifier is not fitted: call fit() or sentilstm.load()")
+
+    def keras_model(self) -> Any:
+        """The Keras model with this classifier's weights (built on first use; imports Keras)."""
+        self._check_fitted()
+        if self._keras_model is None:
+            from .model import build_model, set_weight_dict
+
+            model = build_model(self.config.model)
+            set_weight_dict(model, self.weights)  # type: ignore[arg-type]
+            self._keras_model = model
+        return self._keras_model
+
+    def encode(self, texts: Texts) -> list[list[int]]:
+        self._check_fitted()
+        assert self.encoder is not None
+        return self.encoder.encode(_as_texts(texts))
+
+    def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "numpy") -> np.ndarray:
+        """Probabilities ``(n, 3)`` in LABELS order, rows summing to 1, in input order.
+
+        ``engine="numpy"`` (default, no TensorFlow) or ``"keras"`` (the Keras model).
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        seqs = self.encode(texts)
+        if engine == "numpy":
+            assert self._runtime is not None
+            out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
+            for idx, x in TextEncoder.buckets(seqs, batch_size, multiple=1):
+                out[idx] = self._runtime(x)
+            return out
+        if engine == "keras":
+            from .training import predict_keras
+
+            return predict_keras(self.keras_model(), seqs, batch_size)
+        raise ValueError(f"engine must be 'numpy' or 'keras', got {engine!r}")
+
+    def predict(self, texts: Texts, batch_size: int = 256) -> list[str]:
+        """The most probable label of each text."""
+        return [LABELS[i] for i in self.predict_proba(texts, batch_size).argmax(axis=1)]
+
+    def score(self, texts: Texts, labels: Any) -> dict[str, Any]:
+        """Metrics (AvgRec, F1PN, macro-F1, accuracy, per class) on labelled data."""
+        from .metrics import classification_scores
+
+        x = _as_texts(texts)
+        return classification_scores(_as_label_ids(labels, len(x)), self.predict_proba(x).argmax(axis=1))
+
+    @property
+    def n_parameters(self) -> int:
+        self._check_fitted()
+        return int(sum(np.prod(w.shape) for w in self.weights.values()))  # type: ignore[union-attr]
+
+    def __repr__(self) -> str:
+        m = self.config.model
+        state = "fitted" if self.weights is not None else "not fitted"
+        kind = "BiLSTM" if m.bidirectional else "LSTM"
+        return f"SentimentClassifier({kind} {m.layers}x{m.units}, emb {m.embedding_dim}, {state})"
+
+
+def load(path: str | Path | None = None) -> SentimentClassifier:
+    """Load a model bundle; ``None`` loads the default model shipped inside the package."""
+    return SentimentClassifier.load(path)

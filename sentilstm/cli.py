@@ -1,0 +1,298 @@
+"""The ``sentilstm`` command line: predict, train, evaluate, info.
+
+Heavy libraries are imported inside the commands that need them: ``--help``, ``--version``,
+``predict``, ``evaluate`` and ``info`` never import TensorFlow; ``train`` does.
+Errors are one line on stderr and exit status 1 (``sentilstm --debug ...`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+
+EXAMPLES = """
+\b
+Examples:
+  sentilstm predict "I love this product!" "The service was terrible."
+  echo "what a day" | sentilstm predict --format json -
+  sentilstm predict --file tweets.txt --format csv > scored.csv
+  sentilstm train --train train.jsonl --dev dev.jsonl --out my-model
+  sentilstm evaluate --model my-model --data dev.jsonl
+  sentilstm info --model my-model
+"""
+
+
+class _Group(click.Group):
+    """A click group that turns exceptions into one clear line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except BrokenPipeError:  # e.g. `sentilstm predict ... | head`
+            sys.stderr.close()
+            ctx.exit(0)
+        except Exception as e:  # noqa: BLE001 - the boundary where errors become messages
+            if (ctx.obj or {}).get("debug") or os.environ.get("SENTILSTM_DEBUG"):
+                raise
+            msg = str(e) or type(e).__name__
+            if isinstance(e, (MemoryError, RecursionError)):
+                msg = f"{type(e).__name__}: {msg}"
+            click.echo(f"Error: {msg}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="sentilstm")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Sentiment analysis of short texts (negative / neutral / positive) with an LSTM.
+
+    The default model, trained on SemEval-2017 tweets, ships inside the package: `predict`
+    works offline with no training and no download.
+    """
+    ctx.obj = {"debug": debug}
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise click.ClickException(f"{name}: line {line}: invalid UTF-8 (byte 0x{raw[e.start]:02x})") from None
+
+
+def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) -> list[str]:
+    from .data import read_texts
+
+    stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and not sys.stdin.isatty())
+    if file is not None and texts:
+        raise click.UsageError("give TEXT arguments or --file, not both")
+    if stdin_wanted:
+        return _decode(sys.stdin.buffer.read(), "<stdin>").splitlines()
+    if file is not None:
+        return read_texts(file, text_column=text_column)
+    if not texts:
+        raise click.UsageError("nothing to classify: give TEXT arguments, --file PATH, or pipe text on stdin")
+    return list(texts)
+
+
+@main.command()
+@click.argument("texts", nargs=-1)
+@click.option("-f", "--file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Read texts from a file: one per line, or the text column of a .jsonl/.csv/.tsv; '-' = stdin.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle directory [default: shipped model].")
+@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--text-column", default="text", show_default=True, help="Column holding the text in .jsonl/.csv files.")
+def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | None, batch_size: int,
+            text_column: str) -> None:
+    """Classify TEXT arguments, a file, or stdin; one result per input, in input order.
+
+    With no TEXT and piped input, reads stdin (one text per line). An empty line is an
+    (empty) text and gets a prediction too, so output lines match input lines.
+
+    \b
+    Output columns (--format text): label, its probability, the text.
+    json/jsonl records: {"text", "label", "probabilities": {label: p}}.
+    """
+    from . import LABELS, load
+
+    inputs = _gather_texts(texts, file, text_column)
+    probs = load(model).predict_proba(inputs, batch_size=batch_size) if inputs else []
+    out = sys.stdout
+    records = [
+        {"text": t, "label": LABELS[int(p.argmax())],
+         "probabilities": {lab: round(float(v), 6) for lab, v in zip(LABELS, p)}}
+        for t, p in zip(inputs, probs)
+    ]
+    if fmt == "text":
+        for r in records:
+            shown = " ".join(r["text"].split())
+            out.write(f"{r['label']:<8}  {r['probabilities'][r['label']]:.2f}  {shown}\n")
+    elif fmt == "json":
+        out.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "jsonl":
+        for r in records:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    else:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["text", "label", *(f"p_{lab}" for lab in LABELS)])
+        for r in records:
+            w.writerow([r["text"], r["label"], *(r["probabilities"][lab] for lab in LABELS)])
+        out.write(buf.getvalue())
+
+
+def _load_data(path: str, data_format: str | None, text_column: str, label_column: str) -> Any:
+    from .data import load_data
+
+    return load_data(path, format=data_format, text_column=text_column, label_column=label_column)
+
+
+_data_options = [
+    click.option("--data-format", default=None, help="Loader name (jsonl, csv, tsv, ...) [default: by extension]."),
+    click.option("--text-column", default="text", show_default=True),
+    click.option("--label-column", default="label", show_default=True),
+]
+
+
+def _with_data_options(fn: Any) -> Any:
+    for opt in reversed(_data_options):
+        fn = opt(fn)
+    return fn
+
+
+@main.command()
+@click.option("--train", "train_path", required=True, type=click.Path(dir_okay=False),
+              help="Training data (.jsonl or .csv with text and label columns).")
+@click.option("--dev", "dev_path", type=click.Path(dir_okay=False), default=None,
+              help="Development data for early stopping [default: 10% of --train held out].")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Bundle directory to write.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="JSON config ({\"tokenizer\": {...}, \"model\": {...}, \"train\": {...}}); options below override it.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs [default: 8].")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: 64]")
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None, help="Adam [default: 2e-3].")
+@click.option("--patience", type=click.IntRange(min=1), default=None, help="Epochs without dev AvgRec gain before stopping [default: 2].")
+@click.option("--units", type=click.IntRange(min=1), default=None, help="LSTM units per direction [default: 128].")
+@click.option("--embedding-dim", type=click.IntRange(min=1), default=None, help="[default: 128]")
+@click.option("--layers", type=click.IntRange(min=1), default=None, help="Stacked LSTM layers [default: 1].")
+@click.option("--bidirectional/--unidirectional", default=None, help="[default: bidirectional]")
+@click.option("--pooling", default=None, help="Comma-separated: max, mean, attention [default: max,mean].")
+@click.option("--tokenizer", "tokenizer_model", type=click.Choice(["wordpiece", "bpe"]), default=None,
+              help="Subword model [default: wordpiece].")
+@click.option("--vocab-size", type=click.IntRange(min=100), default=None, help="[default: 16000]")
+@click.option("--seed", type=int, default=None, help="Random seed [default: 13].")
+@click.option("--max-train-examples", type=click.IntRange(min=1), default=None, help="Use only the first N training rows.")
+@_with_data_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; epoch lines only.")
+def train(train_path: str, dev_path: str | None, out_dir: str, config_path: str | None, quiet: bool,
+          data_format: str | None, text_column: str, label_column: str, **overrides: Any) -> None:
+    """Train a model and write it as a bundle directory.
+
+    Trains the subword tokenizer and the (bi)LSTM, prints dev metrics after every epoch, stops
+    early when dev AvgRec stops improving, and saves the best epoch's weights.
+    """
+    from .config import ClassifierConfig
+    from .metrics import format_headline
+
+    config = ClassifierConfig.from_file(config_path) if config_path else ClassifierConfig()
+    sections = {"epochs": "train", "batch_size": "train", "learning_rate": "train", "patience": "train",
+                "seed": "train", "max_train_examples": "train", "units": "model", "embedding_dim": "model",
+                "layers": "model", "bidirectional": "model", "pooling": "model", "vocab_size": "tokenizer",
+                "tokenizer_model": "tokenizer"}
+    data = config.to_dict()
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "pooling":
+            value = [p.strip() for p in value.split(",") if p.strip()]
+        data[sections[key]]["model" if key == "tokenizer_model" else key] = value
+    config = ClassifierConfig.from_dict(data, where="options")
+
+    tr = _load_data(train_path, data_format, text_column, label_column)
+    dv = _load_data(dev_path, data_format, text_column, label_column) if dev_path else None
+    click.echo(f"train: {len(tr)} rows from {train_path}" + (f"; dev: {len(dv)} rows from {dev_path}" if dv else ""),
+               err=True)
+    from .classifier import SentimentClassifier
+
+    summary = {"train": {"source": train_path}, **({"dev": {"source": dev_path}} if dv else {})}
+    clf = SentimentClassifier(config).fit(
+        tr.texts, tr.labels, dev=(dv.texts, dv.labels) if dv else None,
+        verbose=2 if quiet or not sys.stderr.isatty() else 1, data_summary=summary,
+    )
+    clf.save(out_dir)
+    t = clf.meta["training"]
+    click.echo(f"best epoch {t['best_epoch']}/{t['epochs_run']}, {t['train_time_s']:.0f}s; "
+               f"dev {format_headline(clf.meta['dev_metrics'])}", err=True)
+    click.echo(f"saved {out_dir}")
+
+
+@main.command()
+@click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
+@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False), help="Labelled data file.")
+@_with_data_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+def evaluate(model: str | None, data_path: str, data_format: str | None, text_column: str, label_column: str,
+             fmt: str, batch_size: int) -> None:
+    """Score a model on labelled data: AvgRec, F1PN, macro-F1, accuracy, per class, confusion."""
+    from . import LABELS, load
+    from .metrics import classification_scores
+
+    data = _load_data(data_path, data_format, text_column, label_column)
+    clf = load(model)
+    scores = classification_scores(data.labels, clf.predict_proba(data.texts, batch_size=batch_size).argmax(axis=1))
+    if fmt == "json":
+        click.echo(json.dumps({"model": model or "default", "data": data_path, **scores}, indent=2))
+        return
+    click.echo(f"model: {model or 'default (shipped)'}\ndata:  {data_path} ({scores['n']} rows)\n")
+    for key, name in (("avg_recall", "AvgRec"), ("f1_pn", "F1PN"), ("macro_f1", "macro-F1"), ("accuracy", "accuracy")):
+        click.echo(f"  {name:<9} {scores[key]:.4f}")
+    click.echo(f"\n  {'class':<9} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}")
+    for lab in LABELS:
+        pc = scores["per_class"][lab]
+        click.echo(f"  {lab:<9} {pc['precision']:>9.4f} {pc['recall']:>7.4f} {pc['f1']:>7.4f} {pc['support']:>8}")
+    click.echo("\n  confusion (rows = gold, columns = predicted)")
+    click.echo("  " + " " * 9 + "".join(f"{lab:>9}" for lab in LABELS))
+    for lab, row in zip(LABELS, scores["confusion"]):
+        click.echo(f"  {lab:<9}" + "".join(f"{v:>9}" for v in row))
+
+
+@main.command()
+@click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def info(model: str | None, fmt: str) -> None:
+    """Describe a model bundle: config, vocabulary, parameters, training data, dev metrics."""
+    from . import load
+    from .bundle import DEFAULT_BUNDLE
+
+    clf = load(model)
+    assert clf.encoder is not None
+    doc = {
+        "path": str(Path(model) if model else DEFAULT_BUNDLE),
+        "model": repr(clf),
+        "vocab_size": clf.encoder.vocab_size,
+        "parameters": clf.n_parameters,
+        "config": clf.config.to_dict(),
+        **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics")},
+    }
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(f"{doc['model']}\npath:        {doc['path']}\nvocabulary:  {doc['vocab_size']} tokens "
+               f"({clf.config.tokenizer.model})\nparameters:  {doc['parameters']:,}")
+    click.echo(f"created:     {doc.get('created')}")
+    c = clf.config
+    click.echo(f"model:       emb {c.model.embedding_dim}, {c.model.layers} layer(s) x {c.model.units} units, "
+               f"{'bi' if c.model.bidirectional else 'uni'}directional, pooling {'+'.join(c.model.pooling)}")
+    t = doc.get("training") or {}
+    for split in ("train", "dev"):
+        s = t.get(split)
+        if s:
+            click.echo(f"{split + ':':<12} {s.get('rows')} rows {s.get('labels')} from {s.get('source', '?')}")
+    if t:
+        click.echo(f"training:    best epoch {t.get('best_epoch')} of {t.get('epochs_run')}, {t.get('train_time_s')}s")
+    m = doc.get("dev_metrics")
+    if m:
+        click.echo("dev metrics: " + "  ".join(f"{k} {m[k]:.4f}" for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

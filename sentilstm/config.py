@@ -1,0 +1,138 @@
+"""Configuration dataclasses, serialised to JSON inside every bundle.
+
+They import nothing heavy, so the light inference path (and ``sentilstm --help``) can read a
+bundle's configuration without loading Keras or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["TokenizerConfig", "ModelConfig", "TrainConfig", "ClassifierConfig", "POOLINGS"]
+
+POOLINGS = ("max", "mean", "attention")
+
+T = TypeVar("T")
+
+
+def _from_dict(cls: type[T], data: dict[str, Any], where: str) -> T:
+    """Build dataclass ``cls`` from ``data``, naming unknown keys instead of a bare TypeError."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected an object, got {type(data).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(f"{where}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+    return cls(**data)
+
+
+@dataclass
+class TokenizerConfig:
+    """How texts become token ids."""
+
+    model: str = "wordpiece"  # "wordpiece" or "bpe"
+    vocab_size: int = 16000
+    min_frequency: int = 2
+    max_length: int = 128  # tokens kept per text (the first ones); see tokenizer.py
+
+    def __post_init__(self) -> None:
+        if self.model not in ("wordpiece", "bpe"):
+            raise ValueError(f"tokenizer.model must be wordpiece or bpe, got {self.model!r}")
+        if self.vocab_size < 100:
+            raise ValueError(f"tokenizer.vocab_size must be >= 100, got {self.vocab_size}")
+        if self.max_length < 1:
+            raise ValueError(f"tokenizer.max_length must be >= 1, got {self.max_length}")
+
+
+@dataclass
+class ModelConfig:
+    """Architecture: embedding -> (bi)LSTM layers over our cell -> pooling -> softmax."""
+
+    embedding_dim: int = 128
+    units: int = 128
+    layers: int = 1
+    bidirectional: bool = True
+    pooling: tuple[str, ...] = ("max", "mean")  # concatenated; any of POOLINGS
+    embedding_dropout: float = 0.25  # whole embedding dims dropped per text (SpatialDropout1D)
+    dropout: float = 0.0  # cell input dropout
+    recurrent_dropout: float = 0.0
+    head_dropout: float = 0.3
+    pretrained_embeddings: str | None = None  # e.g. "glove-6b-50d": initial vectors (training only)
+    vocab_size: int = 0  # filled in from the trained tokenizer
+
+    def __post_init__(self) -> None:
+        self.pooling = tuple(self.pooling)
+        bad = [p for p in self.pooling if p not in POOLINGS]
+        if bad or not self.pooling:
+            raise ValueError(f"model.pooling must be a non-empty subset of {POOLINGS}, got {self.pooling}")
+        if self.layers < 1 or self.units < 1 or self.embedding_dim < 1:
+            raise ValueError("model.layers, model.units and model.embedding_dim must be >= 1")
+
+    @property
+    def pooled_dim(self) -> int:
+        return (2 if self.bidirectional else 1) * self.units * len(self.pooling)
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation: Adam, class weights, early stopping on dev AvgRec."""
+
+    epochs: int = 8
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    clipnorm: float = 1.0
+    class_weight: str | None = "balanced"  # "balanced" or None
+    label_smoothing: float = 0.0
+    patience: int = 2  # epochs without dev AvgRec improvement before stopping
+    seed: int = 13
+    max_train_examples: int | None = None  # cap, for quick experiments
+
+    def __post_init__(self) -> None:
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"train.class_weight must be 'balanced' or null, got {self.class_weight!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("train.epochs and train.batch_size must be >= 1")
+
+
+@dataclass
+class ClassifierConfig:
+    """Everything needed to rebuild a classifier; stored as ``config.json`` in a bundle."""
+
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["model"]["pooling"] = list(self.model.pooling)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "config") -> "ClassifierConfig":
+        data = dict(data or {})
+        unknown = sorted(set(data) - {"tokenizer", "model", "train"})
+        if unknown:
+            raise ValueError(f"{where}: unknown section(s) {', '.join(unknown)}; known: tokenizer, model, train")
+        return cls(
+            tokenizer=_from_dict(TokenizerConfig, data.get("tokenizer", {}), f"{where}.tokenizer"),
+            model=_from_dict(ModelConfig, data.get("model", {}), f"{where}.model"),
+            train=_from_dict(TrainConfig, data.get("train", {}), f"{where}.train"),
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "ClassifierConfig":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"config file not found: {path}") from None
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: line {e.lineno}: invalid JSON ({e.msg})") from None
+        try:
+            return cls.from_dict(data, where=str(path))
+        except TypeError as e:
+            raise ValueError(f"{path}: {e}") from None

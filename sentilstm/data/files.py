@@ -1,0 +1,169 @@
+"""Readers for labelled JSONL / CSV / TSV files and for unlabelled text files.
+
+Every problem is reported with the file and line: invalid UTF-8, malformed JSON, a missing
+``text`` or ``label`` field, a non-string text, unknown labels (listed with counts), an empty
+file.  Nothing is skipped silently: blank lines in JSONL are the only rows ignored, and those
+are not records.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..labels import LABEL_SYNONYMS, LABELS, UnknownLabelsError, labels_to_ids
+
+__all__ = ["LabelledData", "DataError", "read_text_file", "read_labelled_jsonl", "read_labelled_csv", "read_texts"]
+
+
+class DataError(ValueError):
+    """A data file could not be read; the message names the file and, where it applies, the line."""
+
+
+@dataclass
+class LabelledData:
+    """Texts with gold label ids (indices into LABELS), plus any extra columns."""
+
+    texts: list[str]
+    labels: np.ndarray
+    source: str = ""
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def summary(self) -> dict[str, Any]:
+        counts = np.bincount(self.labels, minlength=len(LABELS))
+        return {"source": self.source, "rows": len(self), "labels": dict(zip(LABELS, map(int, counts)))}
+
+    def head(self, n: int) -> "LabelledData":
+        return LabelledData(self.texts[:n], self.labels[:n], self.source, {k: v[:n] for k, v in self.extra.items()})
+
+
+def read_text_file(path: str | Path) -> str:
+    """The file decoded as UTF-8 (a BOM is ignored); invalid bytes are reported by line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a file") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DataError(
+            f"{path}: line {line}, column {col}: invalid UTF-8 (byte 0x{raw[e.start]:02x}); "
+            "re-encode the file as UTF-8"
+        ) from None
+
+
+def _finish(path: Path, texts: list[str], labels: list[Any], label_lines: list[int],
+            extra: dict[str, list[Any]]) -> LabelledData:
+    if not texts:
+        raise DataError(f"{path}: no rows (the file is empty)")
+    try:
+        ids = labels_to_ids(labels, where=str(path))
+    except UnknownLabelsError as e:
+        first = next(i for i, lab in enumerate(labels) if str(lab).strip().lower() not in LABEL_SYNONYMS)
+        raise DataError(f"{e} (first at line {label_lines[first]})") from None
+    return LabelledData(texts, ids, str(path), extra)
+
+
+def read_labelled_jsonl(path: str | Path, text_column: str = "text", label_column: str = "label") -> LabelledData:
+    """One JSON object per line with ``text_column`` and ``label_column``; other keys kept as extra."""
+    path = Path(path)
+    texts: list[str] = []
+    labels: list[Any] = []
+    lines: list[int] = []
+    extra: dict[str, list[Any]] = {}
+    for lineno, line in enumerate(read_text_file(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(rec, dict):
+            raise DataError(f"{path}: line {lineno}: expected a JSON object, got {type(rec).__name__}")
+        for col in (text_column, label_column):
+            if col not in rec:
+                raise DataError(f"{path}: line {lineno}: missing field {col!r} (fields: {', '.join(rec)})")
+        if not isinstance(rec[text_column], str):
+            raise DataError(
+                f"{path}: line {lineno}: field {text_column!r} must be a string, got {type(rec[text_column]).__name__}"
+            )
+        texts.append(rec[text_column])
+        labels.append(rec[label_column])
+        lines.append(lineno)
+        for k, v in rec.items():
+            if k not in (text_column, label_column):
+                extra.setdefault(k, [None] * (len(texts) - 1)).append(v)
+        for v in extra.values():
+            if len(v) < len(texts):
+                v.append(None)
+    return _finish(path, texts, labels, lines, extra)
+
+
+def read_labelled_csv(path: str | Path, text_column: str = "text", label_column: str = "label",
+                      delimiter: str = ",") -> LabelledData:
+    """A CSV/TSV file with a header row naming ``text_column`` and ``label_column``."""
+    path = Path(path)
+    reader = csv.DictReader(io.StringIO(read_text_file(path), newline=""), delimiter=delimiter)
+    header = reader.fieldnames or []
+    for col in (text_column, label_column):
+        if col not in header:
+            raise DataError(f"{path}: line 1: no column {col!r} in the header (columns: {', '.join(header) or 'none'})")
+    texts: list[str] = []
+    labels: list[Any] = []
+    lines: list[int] = []
+    extra: dict[str, list[Any]] = {c: [] for c in header if c not in (text_column, label_column)}
+    try:
+        for row in reader:
+            if row.get(text_column) is None:
+                raise DataError(f"{path}: line {reader.line_num}: too few fields (no {text_column!r} value)")
+            texts.append(row[text_column])
+            labels.append(row[label_column])
+            lines.append(reader.line_num)
+            for c in extra:
+                extra[c].append(row.get(c))
+    except csv.Error as e:
+        raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({e})") from None
+    return _finish(path, texts, labels, lines, extra)
+
+
+def read_texts(path: str | Path, text_column: str = "text") -> list[str]:
+    """Texts to classify: JSONL/CSV/TSV by ``text_column``, anything else one text per line."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    content = read_text_file(path)
+    if suffix in (".jsonl", ".ndjson"):
+        texts = []
+        for lineno, line in enumerate(content.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
+            if not isinstance(rec, dict) or not isinstance(rec.get(text_column), str):
+                raise DataError(f"{path}: line {lineno}: expected an object with a string field {text_column!r}")
+            texts.append(rec[text_column])
+        return texts
+    if suffix in (".csv", ".tsv"):
+        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+        if text_column not in (reader.fieldnames or []):
+            raise DataError(f"{path}: line 1: no column {text_column!r} in the header")
+        try:
+            return [row[text_column] or "" for row in reader]
+        except csv.Error as e:
+            raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({e})") from None
+    return content.splitlines()

@@ -1,0 +1,97 @@
+"""NumPy inference runtime: the trained Keras model's forward pass, without Keras.
+
+Importing TensorFlow costs seconds and hundreds of MB; predicting with a small LSTM needs
+neither.  :class:`NumpyRuntime` reads the same weights (``weights.npz``) and computes the same
+function as :func:`sentilstm.model.build_model` in inference mode — embedding, masked
+(bi)LSTM with the equations of :mod:`sentilstm.cell`, masked pooling, softmax — so
+``sentilstm predict`` starts fast.  The tests check it against the Keras model to 1e-5.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import ModelConfig
+
+__all__ = ["NumpyRuntime"]
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # σ(z) = (1 + tanh(z/2)) / 2: exact, and it cannot overflow the way 1/(1+exp(-z)) can.
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+class NumpyRuntime:
+    """Inference-only forward pass of the classifier on NumPy arrays."""
+
+    def __init__(self, config: ModelConfig, weights: dict[str, np.ndarray]) -> None:
+        self.config = config
+        w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+        self.embeddings = w["embedding/embeddings"]
+        self.layers: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]] = []
+        for layer in range(config.layers):
+            if config.bidirectional:
+                prefixes = [(f"bilstm_{layer}/forward_lstm_{layer}/cell/", False),
+                            (f"bilstm_{layer}/backward_lstm_{layer}/cell/", True)]
+            else:
+                prefixes = [(f"lstm_{layer}/cell/", False)]
+            self.layers.append(
+                [(w[p + "kernel"], w[p + "recurrent_kernel"], w[p + "bias"], rev) for p, rev in prefixes]
+            )
+        if "attention" in config.pooling:
+            self.att = (w["pooling/att_kernel"], w["pooling/att_bias"], w["pooling/att_vector"])
+        self.head_kernel, self.head_bias = w["head/kernel"], w["head/bias"]
+
+    @staticmethod
+    def _lstm(x: np.ndarray, mask: np.ndarray, kernel: np.ndarray, rec: np.ndarray, bias: np.ndarray,
+              reverse: bool) -> np.ndarray:
+        """Run one LSTM direction over ``x`` (batch, time, dim); masked steps keep the state."""
+        batch, steps, _ = x.shape
+        units = rec.shape[0]
+        # Hoisted input projection: one big matmul for all steps instead of one per step.
+        xz = x @ kernel + bias
+        h = np.zeros((batch, units), dtype=np.float32)
+        c = np.zeros((batch, units), dtype=np.float32)
+        out = np.zeros((batch, steps, units), dtype=np.float32)
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            z = xz[:, t] + h @ rec
+            i = _sigmoid(z[:, :units])
+            f = _sigmoid(z[:, units : 2 * units])
+            c_hat = np.tanh(z[:, 2 * units : 3 * units])
+            o = _sigmoid(z[:, 3 * units :])
+            c_new = f * c + i * c_hat
+            h_new = o * np.tanh(c_new)
+            m = mask[:, t : t + 1]
+            c = np.where(m, c_new, c)
+            h = np.where(m, h_new, h)
+            out[:, t] = h
+        return out
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(batch, 3)`` for right-padded token ids ``(batch, time)``."""
+        ids = np.asarray(ids)
+        mask = ids != 0
+        x = self.embeddings[ids]
+        for directions in self.layers:
+            outs = [self._lstm(x, mask, k, r, b, rev) for k, r, b, rev in directions]
+            x = np.concatenate(outs, axis=-1) if len(outs) > 1 else outs[0]
+        m = mask[..., None].astype(np.float32)
+        count = m.sum(axis=1)
+        pooled = []
+        for mode in self.config.pooling:
+            if mode == "max":
+                mx = np.where(m > 0, x, np.float32(-1e9)).max(axis=1)
+                pooled.append(np.where(count > 0, mx, 0.0))
+            elif mode == "mean":
+                pooled.append((x * m).sum(axis=1) / np.maximum(count, 1.0))
+            else:  # attention
+                k, b, v = self.att
+                scores = np.tanh(x @ k + b) @ v
+                scores = np.where(mask, scores, np.float32(-1e9))
+                scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+                weights = scores / scores.sum(axis=1, keepdims=True) * mask
+                pooled.append((x * weights[..., None]).sum(axis=1))
+        feats = np.concatenate(pooled, axis=-1).astype(np.float32)
+        logits = feats @ self.head_kernel + self.head_bias
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)

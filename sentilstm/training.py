@@ -1,0 +1,182 @@
+"""Fit the Keras model: seeded, length-bucketed batches, class weights, early stopping on dev AvgRec.
+
+The trainer is separate from the model (flair's split): it takes encoded sequences and a
+:class:`~sentilstm.config.ClassifierConfig`, and returns the best weights (by dev AvgRec, the
+metric we report) with a per-epoch history.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import keras
+import numpy as np
+from tqdm.auto import tqdm
+
+from .config import ClassifierConfig
+from .labels import LABELS
+from .metrics import classification_scores, format_headline
+from .model import build_model, weight_dict
+from .tokenizer import TextEncoder
+
+__all__ = ["TrainResult", "train_model", "balanced_class_weights", "set_seed"]
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and the Keras backend (and make TF ops deterministic where it can)."""
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def balanced_class_weights(labels: np.ndarray) -> np.ndarray:
+    """``n / (k * count_c)`` per class (scikit-learn's "balanced"): optimises balanced recall."""
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
+    weights = np.where(counts > 0, len(labels) / (len(LABELS) * np.maximum(counts, 1)), 0.0)
+    return weights.astype(np.float32)
+
+
+class BucketedBatches:
+    """Shuffled batches of similar-length sequences, re-drawn every epoch from a seeded RNG.
+
+    Sequences are shuffled, cut into windows of 50 batches, sorted by length inside each window
+    and split into batches; batch order is shuffled again.  Padding shrinks to a few tokens per
+    batch while batches stay random.
+    """
+
+    def __init__(self, seqs: Sequence[Sequence[int]], labels: np.ndarray, sample_weights: np.ndarray,
+                 batch_size: int, seed: int) -> None:
+        self.seqs, self.labels, self.sample_weights = seqs, labels, sample_weights
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+        self.lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+        self._plan()
+
+    def _plan(self) -> None:
+        order = self.rng.permutation(len(self.seqs))
+        window = self.batch_size * 50
+        batches = []
+        for start in range(0, len(order), window):
+            chunk = order[start : start + window]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches.extend(chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size))
+        self.batches = [batches[i] for i in self.rng.permutation(len(batches))]
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        idx = self.batches[i]
+        x = TextEncoder.pad([self.seqs[j] for j in idx])
+        return x, self.labels[idx], self.sample_weights[idx]
+
+    def on_epoch_end(self) -> None:
+        self._plan()
+
+
+def predict_keras(model: keras.Model, seqs: Sequence[Sequence[int]], batch_size: int = 256) -> np.ndarray:
+    """Probabilities from the Keras model, batched by length, in input order."""
+    out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
+    for idx, x in TextEncoder.buckets(seqs, batch_size):
+        out[idx] = keras.ops.convert_to_numpy(model.predict_on_batch(x))
+    return out
+
+
+@dataclass
+class TrainResult:
+    weights: dict[str, np.ndarray]
+    dev_metrics: dict[str, Any]
+    best_epoch: int
+    history: list[dict[str, Any]] = field(default_factory=list)
+    train_time_s: float = 0.0
+
+
+class _DevMonitor:
+    """After each epoch: dev metrics, keep the best weights by AvgRec, say when to stop."""
+
+    def __init__(self, model: keras.Model, dev_seqs: Sequence[Sequence[int]], dev_labels: np.ndarray,
+                 patience: int, epochs: int, out: TextIO | None) -> None:
+        self.model, self.dev_seqs, self.dev_labels = model, dev_seqs, dev_labels
+        self.patience, self.epochs, self.out = patience, epochs, out
+        self.best: tuple[float, int, dict[str, np.ndarray], dict[str, Any]] | None = None
+        self.history: list[dict[str, Any]] = []
+        self.started = time.perf_counter()
+
+    def epoch_end(self, epoch: int, loss: float) -> bool:
+        """Record epoch ``epoch`` (0-based); return True when training should stop."""
+        probs = predict_keras(self.model, self.dev_seqs)
+        scores = classification_scores(self.dev_labels, probs.argmax(axis=1))
+        improved = self.best is None or scores["avg_recall"] > self.best[0]
+        if improved:
+            self.best = (scores["avg_recall"], epoch + 1, weight_dict(self.model), scores)
+        row = {"epoch": epoch + 1, "loss": loss, "elapsed_s": round(time.perf_counter() - self.started, 1),
+               **{k: scores[k] for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")}}
+        self.history.append(row)
+        if self.out is not None:
+            mark = "  *best" if improved else ""
+            print(f"epoch {epoch + 1}/{self.epochs}  loss={loss:.4f}  dev {format_headline(scores)}"
+                  f"  [{row['elapsed_s']:.0f}s]{mark}", file=self.out, flush=True)
+        return self.best is not None and epoch + 1 - self.best[1] >= self.patience
+
+
+def train_model(
+    encoder: TextEncoder,
+    config: ClassifierConfig,
+    train_seqs: Sequence[Sequence[int]],
+    train_labels: np.ndarray,
+    dev_seqs: Sequence[Sequence[int]],
+    dev_labels: np.ndarray,
+    verbose: int = 1,
+    out: TextIO | None = sys.stderr,
+) -> TrainResult:
+    """Train a fresh model on encoded sequences; return the weights of the best dev epoch."""
+    tc = config.train
+    set_seed(tc.seed)
+    config.model.vocab_size = encoder.vocab_size
+    model = build_model(config.model, seed=tc.seed)
+    if config.model.pretrained_embeddings:
+        from .pretrained import init_embedding_matrix
+
+        matrix, coverage = init_embedding_matrix(encoder.tokenizer.get_vocab(), config.model.embedding_dim,
+                                                 config.model.pretrained_embeddings, seed=tc.seed)
+        model.get_layer("embedding").embeddings.assign(matrix)
+        if out is not None:
+            print(f"embedding: {config.model.pretrained_embeddings} vectors for {coverage:.0%} of the vocabulary",
+                  file=out, flush=True)
+    loss: Any = keras.losses.SparseCategoricalCrossentropy()
+    if tc.label_smoothing > 0:
+        # Label smoothing needs one-hot targets; the batches carry ids, so smooth them here.
+        def loss(y_true: Any, y_pred: Any) -> Any:
+            onehot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), len(LABELS))
+            return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=tc.label_smoothing)
+    model.compile(optimizer=keras.optimizers.Adam(tc.learning_rate, clipnorm=tc.clipnorm), loss=loss)
+    cw = balanced_class_weights(train_labels) if tc.class_weight == "balanced" else np.ones(len(LABELS), np.float32)
+    batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed)
+    monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out)
+    started = time.perf_counter()
+    # Our own epoch loop over train_on_batch: batches have varying widths (length bucketing),
+    # which Keras's fit() data adapters would pin to the first batches' shape.
+    for epoch in range(tc.epochs):
+        model.reset_metrics()
+        bar = tqdm(range(len(batches)), desc=f"epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
+                   file=out, disable=out is None or verbose != 1, dynamic_ncols=True)
+        loss = float("nan")
+        for i in bar:
+            x, y, w = batches[i]
+            loss = float(model.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"])
+            if i % 20 == 0:
+                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        bar.close()
+        batches.on_epoch_end()
+        if monitor.epoch_end(epoch, loss):
+            break
+    assert monitor.best is not None
+    _, best_epoch, weights, scores = monitor.best
+    return TrainResult(weights=weights, dev_metrics=scores, best_epoch=best_epoch, history=monitor.history,
+                       train_time_s=time.perf_counter() - started)

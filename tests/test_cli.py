@@ -1,0 +1,121 @@
+"""The `sentilstm` command line, through click's runner and real subprocesses."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from sentilstm.cli import main
+
+
+@pytest.fixture()
+def run():
+    def _run(*args, input=None):
+        return CliRunner().invoke(main, list(map(str, args)), input=input)
+
+    return _run
+
+
+def test_predict_args_and_formats(run, tiny_model):
+    r = run("predict", "--model", tiny_model, "I love this product!", "The service was terrible.")
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 2 and lines[0].endswith("I love this product!")
+    assert lines[0].split()[0] in ("negative", "neutral", "positive")
+
+    r = run("predict", "--model", tiny_model, "--format", "json", "a", "b", "c")
+    recs = json.loads(r.output)
+    assert [x["text"] for x in recs] == ["a", "b", "c"]
+    assert set(recs[0]["probabilities"]) == {"negative", "neutral", "positive"}
+    assert abs(sum(recs[0]["probabilities"].values()) - 1) < 1e-4
+
+    r = run("predict", "--model", tiny_model, "--format", "csv", "x, y")
+    assert r.output.splitlines()[0] == "text,label,p_negative,p_neutral,p_positive"
+    assert r.output.splitlines()[1].startswith('"x, y",')
+
+
+def test_predict_stdin_and_file(run, tiny_model, tmp_path):
+    r = run("predict", "--model", tiny_model, "--format", "jsonl", "-", input="what a day\n\nok then\n")
+    assert r.exit_code == 0, r.output
+    assert [json.loads(x)["text"] for x in r.output.splitlines()] == ["what a day", "", "ok then"]
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"text": "good"}\n{"text": "bad"}\n')
+    r = run("predict", "--model", tiny_model, "--file", f, "--format", "jsonl")
+    assert [json.loads(x)["text"] for x in r.output.splitlines()] == ["good", "bad"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["predict", "--model", "{tmp}/nope", "hi"], "no model bundle at"),
+        (["predict", "--file", "{tmp}/missing.txt"], "missing.txt: no such file"),
+        (["evaluate", "--data", "{tmp}/bad.jsonl"], "bad.jsonl: line 1: missing field 'label'"),
+        (["train", "--train", "{tmp}/bad.jsonl", "--out", "{tmp}/m"], "bad.jsonl: line 1: missing field 'label'"),
+        (["train", "--train", "{tmp}/bad.jsonl", "--out", "{tmp}/m", "--pooling", "sum"], "model.pooling"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(run, tmp_path, args, message):
+    (tmp_path / "bad.jsonl").write_text('{"text": "x"}\n')
+    r = run(*[a.format(tmp=tmp_path) for a in args])
+    assert r.exit_code == 1
+    assert message in r.output
+    assert "Traceback" not in r.output
+    assert r.output.count("\n") == 1
+
+
+def test_no_input_is_a_usage_error(run):
+    r = run("predict")  # CliRunner's stdin is empty and not a tty -> reads nothing
+    assert r.exit_code == 0 and r.output == ""
+
+
+def test_train_evaluate_info_end_to_end(run, tmp_path, data_dir):
+    small = tmp_path / "small.jsonl"
+    lines = (data_dir / "train.jsonl").read_text(encoding="utf-8").splitlines()[:400]
+    small.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "model"
+    r = run("train", "--train", small, "--dev", small, "--out", out, "--epochs", "1", "--units", "4",
+            "--embedding-dim", "8", "--vocab-size", "500", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert (out / "config.json").exists()
+    r = run("evaluate", "--model", out, "--data", small, "--format", "json")
+    assert r.exit_code == 0, r.output
+    scores = json.loads(r.output)
+    assert scores["n"] == 400 and 0 <= scores["avg_recall"] <= 1
+    r = run("info", "--model", out, "--format", "json")
+    doc = json.loads(r.output)
+    assert doc["config"]["model"]["units"] == 4
+    assert doc["training"]["train"]["rows"] == 400
+    r = run("info", "--model", out)
+    assert "parameters:" in r.output and "dev metrics:" in r.output
+
+
+def _fresh(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_help_version_and_predict_do_not_import_tensorflow(tiny_model):
+    code = (
+        "import sys\n"
+        "from sentilstm.cli import main\n"
+        "for args in (['--help'], ['--version'], ['predict', '--help'], ['predict', '--model', %r, 'hi']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as e:\n"
+        "        assert not e.code, e.code\n"
+        "bad = [m for m in ('tensorflow', 'keras', 'jax', 'torch') if m in sys.modules]\n"
+        "print('HEAVY', bad)\n" % str(tiny_model)
+    )
+    r = _fresh(code)
+    assert r.returncode == 0, r.stderr
+    assert "HEAVY []" in r.stdout
+
+
+def test_console_script_debug_flag(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "sentilstm.cli", "predict", "--model", str(tmp_path / "x"), "hi"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.startswith("Error: no model bundle at") and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "sentilstm.cli", "--debug", "predict", "--model", str(tmp_path / "x"),
+                        "hi"], capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" in r.stderr
