@@ -82,10 +82,14 @@ def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) ->
     stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and not sys.stdin.isatty())
     if file is not None and texts:
         raise click.UsageError("give TEXT arguments or --file, not both")
-    if stdin_wanted:
-        return _decode(sys.stdin.buffer.read(), "<stdin>").splitlines()
-    if file is not None:
-        return read_texts(file, text_column=text_column)
+    if stdin_wanted or file is not None:
+        if stdin_wanted:
+            name, found = "<stdin>", _decode(sys.stdin.buffer.read(), "<stdin>").splitlines()
+        else:
+            name, found = str(file), read_texts(file, text_column=text_column)
+        if not found:
+            raise click.ClickException(f"{name}: empty input, nothing to classify")
+        return found
     if not texts:
         raise click.UsageError("nothing to classify: give TEXT arguments, --file PATH, or pipe text on stdin")
     return list(texts)
@@ -230,14 +234,24 @@ def train(train_path: str, dev_path: str | None, out_dir: str, config_path: str 
 @_with_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory.")
 def evaluate(model: str | None, data_path: str, data_format: str | None, text_column: str, label_column: str,
-             fmt: str, batch_size: int) -> None:
+             fmt: str, batch_size: int, report_dir: str | None = None) -> None:
     """Score a model on labelled data: AvgRec, F1PN, macro-F1, accuracy, per class, confusion."""
     from . import LABELS, load
     from .metrics import classification_scores
 
     data = _load_data(data_path, data_format, text_column, label_column)
     clf = load(model)
+    if report_dir is not None:
+        from .reports import evaluate as build_report
+
+        rep = build_report(clf, data, batch_size=batch_size)
+        rep.save(report_dir)
+        click.echo(rep.to_json(examples=False) if fmt == "json" else rep.summary(), nl=fmt != "json")
+        click.echo(f"report written to {report_dir}/ (report.json, report.md, report.html, PNGs)", err=True)
+        return
     scores = classification_scores(data.labels, clf.predict_proba(data.texts, batch_size=batch_size).argmax(axis=1))
     if fmt == "json":
         click.echo(json.dumps({"model": model or "default", "data": data_path, **scores}, indent=2))
@@ -293,6 +307,8 @@ def info(model: str | None, fmt: str) -> None:
     if m:
         click.echo("dev metrics: " + "  ".join(f"{k} {m[k]:.4f}" for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")))
 
+
+from .cli_report import report as _report; main.add_command(_report)  # noqa: E402, E702
 
 if __name__ == "__main__":  # pragma: no cover
     main()

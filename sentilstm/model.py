@@ -82,8 +82,12 @@ class MaskedPooling(keras.layers.Layer):
         return {**super().get_config(), "modes": list(self.modes), "attention_dim": self.attention_dim}
 
 
-def build_model(config: ModelConfig, seed: int | None = None) -> keras.Model:
-    """Return the (uncompiled) classifier for ``config``; ``config.vocab_size`` must be set."""
+def build_model(config: ModelConfig, seed: int | None = None, reference_lstm: bool = False) -> keras.Model:
+    """Return the (uncompiled) classifier for ``config``; ``config.vocab_size`` must be set.
+
+    ``reference_lstm=True`` builds the same network on ``keras.layers.LSTM`` instead of our cell
+    (for benchmarks and equivalence tests; the weight layout is identical).
+    """
     if config.vocab_size <= 0:
         raise ValueError("ModelConfig.vocab_size is not set (train or load a tokenizer first)")
     ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
@@ -91,11 +95,16 @@ def build_model(config: ModelConfig, seed: int | None = None) -> keras.Model:
     if config.embedding_dropout > 0:
         x = keras.layers.SpatialDropout1D(config.embedding_dropout, seed=seed, name="embedding_dropout")(x)
     for layer in range(config.layers):
-        rnn = keras.layers.RNN(
-            LSTMCell(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout, seed=seed, name="cell"),
-            return_sequences=True,
-            name=f"lstm_{layer}",
-        )
+        if reference_lstm:
+            rnn = keras.layers.LSTM(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout,
+                                    seed=seed, return_sequences=True, name=f"lstm_{layer}")
+        else:
+            rnn = keras.layers.RNN(
+                LSTMCell(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout, seed=seed,
+                         name="cell"),
+                return_sequences=True,
+                name=f"lstm_{layer}",
+            )
         if config.bidirectional:
             rnn = keras.layers.Bidirectional(rnn, merge_mode="concat", name=f"bilstm_{layer}")
         x = rnn(x)

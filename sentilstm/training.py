@@ -163,16 +163,18 @@ def train_model(
     # Our own epoch loop over train_on_batch: batches have varying widths (length bucketing),
     # which Keras's fit() data adapters would pin to the first batches' shape.
     for epoch in range(tc.epochs):
-        model.reset_metrics()
         bar = tqdm(range(len(batches)), desc=f"epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
                    file=out, disable=out is None or verbose != 1, dynamic_ncols=True)
-        loss = float("nan")
+        total, seen = 0.0, 0
         for i in bar:
             x, y, w = batches[i]
-            loss = float(model.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"])
+            # train_on_batch reports this batch's loss; keep the epoch's running mean ourselves
+            total += float(model.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"]) * len(y)
+            seen += len(y)
             if i % 20 == 0:
-                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+                bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
         bar.close()
+        loss = total / max(seen, 1)
         batches.on_epoch_end()
         if monitor.epoch_end(epoch, loss):
             break

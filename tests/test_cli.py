@@ -65,9 +65,12 @@ def test_errors_are_one_line_without_traceback(run, tmp_path, args, message):
     assert r.output.count("\n") == 1
 
 
-def test_no_input_is_a_usage_error(run):
-    r = run("predict")  # CliRunner's stdin is empty and not a tty -> reads nothing
-    assert r.exit_code == 0 and r.output == ""
+def test_empty_input_is_an_error(run, tmp_path):
+    r = run("predict")  # CliRunner's stdin is not a tty and empty
+    assert r.exit_code == 1 and "<stdin>: empty input" in r.output
+    (tmp_path / "empty.txt").write_text("")
+    r = run("predict", "--file", tmp_path / "empty.txt")
+    assert r.exit_code == 1 and "empty.txt: empty input" in r.output
 
 
 def test_train_evaluate_info_end_to_end(run, tmp_path, data_dir):

@@ -1,0 +1,48 @@
+"""The shipped default model: present, loadable offline, accurate on the real dev set."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import sentilstm
+from sentilstm.bundle import DEFAULT_BUNDLE
+from sentilstm.metrics import classification_scores
+
+
+@pytest.fixture(scope="module")
+def default():
+    return sentilstm.load()
+
+
+def test_shipped_bundle_is_small_and_complete():
+    files = {p.name: p.stat().st_size for p in DEFAULT_BUNDLE.iterdir()}
+    assert set(files) == {"config.json", "tokenizer.json", "weights.npz"}
+    assert sum(files.values()) <= 15 * 2**20
+
+
+def test_readme_examples(default):
+    assert default.predict(["I love this product!", "The service was terrible."]) == ["positive", "negative"]
+
+
+def test_dev_figures_are_reproduced_and_above_floor(default, dev_data):
+    """Recompute dev metrics from scratch and compare with the ones recorded at training time."""
+    probs = default.predict_proba(dev_data.texts)
+    scores = classification_scores(dev_data.labels, probs.argmax(axis=1))
+    recorded = json.loads((DEFAULT_BUNDLE / "config.json").read_text())["dev_metrics"]
+    for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy"):
+        assert scores[k] == pytest.approx(recorded[k], abs=1e-3), k
+    assert scores["avg_recall"] >= 0.60
+
+
+def test_keras_and_numpy_engines_agree_on_dev(default, dev_data):
+    np.testing.assert_allclose(default.predict_proba(dev_data.texts, engine="keras"),
+                               default.predict_proba(dev_data.texts), atol=1e-5)
+
+
+def test_console_script_predicts_positive():
+    r = subprocess.run(["sentilstm", "predict", "I love this product!"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "positive"
