@@ -308,7 +308,8 @@ def info(model: str | None, fmt: str) -> None:
         click.echo("dev metrics: " + "  ".join(f"{k} {m[k]:.4f}" for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")))
 
 
-from .cli_report import report as _report; main.add_command(_report)  # noqa: E402, E702
+from .cli_report import report as _report; main.add_command(_report)  # noqa: E402
+from .cli_datasets import datasets as _datasets; main.add_command(_datasets)  # noqa: E402, E702
 
 if __name__ == "__main__":  # pragma: no cover
     main()

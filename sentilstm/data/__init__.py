@@ -1,11 +1,20 @@
-"""Dataset loading: a registry of loaders, each returning :class:`LabelledData`.
+"""Dataset loading: registries of loaders for plain files and for sentiment corpora in their original formats.
 
 ``load_data("path/to/file.jsonl")`` picks a loader by extension; ``load_data(path,
-format="csv")`` names one.  Loaders are registered with :func:`register`, so corpora in their
-original formats plug into the same CLI options (``--train``, ``--dev``, ``--data``).
+format="semeval2017")`` names one; both return :class:`LabelledData` (what ``train`` /
+``evaluate`` use).  ``load(name, path=None, split=None, **options)`` and
+``load_dataset(name_or_path, **options)`` return Arrow-backed ``datasets.Dataset`` objects
+(``text``, ``label`` as a ClassLabel in LABELS order, plus id/source columns); names not in the
+registry go to the Hugging Face hub.  ``datasets`` itself is imported only when a Dataset is built.
 """
 
-from .files import LabelledData, read_texts
-from .registry import LOADERS, load_data, register
+from . import corpora as _corpora  # noqa: F401  (registers the corpus loaders)
+from .arrow import DataWarning
+from .files import DataError, LabelledData, read_texts
+from .labelmap import LabelMap
+from .registry import DATASETS, LOADERS, DatasetSpec, load, load_data, load_dataset, register, register_dataset
 
-__all__ = ["LabelledData", "LOADERS", "load_data", "read_texts", "register"]
+__all__ = [
+    "DATASETS", "DataError", "DataWarning", "DatasetSpec", "LabelMap", "LabelledData", "LOADERS", "load", "load_data",
+    "load_dataset", "read_texts", "register", "register_dataset",
+]
