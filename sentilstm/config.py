@@ -88,6 +88,7 @@ class TrainConfig:
     class_weight: str | None = "balanced"  # "balanced" or None
     label_smoothing: float = 0.0
     patience: int = 2  # epochs without dev AvgRec improvement before stopping
+    ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
     seed: int = 13
     max_train_examples: int | None = None  # cap, for quick experiments
 

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from .config import ClassifierConfig
 from .labels import LABELS
 from .metrics import classification_scores, format_headline
-from .model import build_model, weight_dict
+from .model import build_model, set_weight_dict, weight_dict
 from .tokenizer import TextEncoder
 
 __all__ = ["TrainResult", "train_model", "balanced_class_weights", "set_seed"]
@@ -109,12 +109,22 @@ class _DevMonitor:
         self.started = time.perf_counter()
 
     def epoch_end(self, epoch: int, loss: float) -> bool:
-        """Record epoch ``epoch`` (0-based); return True when training should stop."""
+        """Record epoch ``epoch`` (0-based); return True when training should stop.
+
+        With an EMA optimizer, the dev pass (and the kept weights) use the averaged weights;
+        training then continues from the raw ones.
+        """
+        raw = None
+        if getattr(self.model.optimizer, "use_ema", False):
+            raw = weight_dict(self.model)
+            self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
         probs = predict_keras(self.model, self.dev_seqs)
         scores = classification_scores(self.dev_labels, probs.argmax(axis=1))
         improved = self.best is None or scores["avg_recall"] > self.best[0]
         if improved:
             self.best = (scores["avg_recall"], epoch + 1, weight_dict(self.model), scores)
+        if raw is not None:
+            set_weight_dict(self.model, raw)
         row = {"epoch": epoch + 1, "loss": loss, "elapsed_s": round(time.perf_counter() - self.started, 1),
                **{k: scores[k] for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")}}
         self.history.append(row)
@@ -155,7 +165,9 @@ def train_model(
         def loss(y_true: Any, y_pred: Any) -> Any:
             onehot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), len(LABELS))
             return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=tc.label_smoothing)
-    model.compile(optimizer=keras.optimizers.Adam(tc.learning_rate, clipnorm=tc.clipnorm), loss=loss)
+    optimizer = keras.optimizers.Adam(tc.learning_rate, clipnorm=tc.clipnorm, use_ema=tc.ema is not None,
+                                      ema_momentum=tc.ema or 0.99)
+    model.compile(optimizer=optimizer, loss=loss)
     cw = balanced_class_weights(train_labels) if tc.class_weight == "balanced" else np.ones(len(LABELS), np.float32)
     batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed)
     monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out)
