@@ -62,6 +62,7 @@ class ModelConfig:
     recurrent_dropout: float = 0.0
     head_dropout: float = 0.3
     pretrained_embeddings: str | None = None  # e.g. "glove-6b-50d": initial vectors (training only)
+    ensemble: int = 1  # members trained side by side (own seeds, own losses); probabilities averaged
     vocab_size: int = 0  # filled in from the trained tokenizer
 
     def __post_init__(self) -> None:
@@ -69,8 +70,8 @@ class ModelConfig:
         bad = [p for p in self.pooling if p not in POOLINGS]
         if bad or not self.pooling:
             raise ValueError(f"model.pooling must be a non-empty subset of {POOLINGS}, got {self.pooling}")
-        if self.layers < 1 or self.units < 1 or self.embedding_dim < 1:
-            raise ValueError("model.layers, model.units and model.embedding_dim must be >= 1")
+        if self.layers < 1 or self.units < 1 or self.embedding_dim < 1 or self.ensemble < 1:
+            raise ValueError("model.layers, model.units, model.embedding_dim and model.ensemble must be >= 1")
 
     @property
     def pooled_dim(self) -> int:

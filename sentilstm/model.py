@@ -82,37 +82,63 @@ class MaskedPooling(keras.layers.Layer):
         return {**super().get_config(), "modes": list(self.modes), "attention_dim": self.attention_dim}
 
 
+def member_prefixes(config: ModelConfig) -> list[str]:
+    """Layer-name prefix of each ensemble member ("" for a single model)."""
+    return [""] if config.ensemble == 1 else [f"m{k}_" for k in range(config.ensemble)]
+
+
+def _member(ids: Any, config: ModelConfig, prefix: str, seed: int | None, reference_lstm: bool) -> Any:
+    """One classifier (embedding -> (bi)LSTM -> pooling -> softmax) on ``ids``; layer names get ``prefix``."""
+    x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True, name=f"{prefix}embedding")(ids)
+    if config.embedding_dropout > 0:
+        x = keras.layers.SpatialDropout1D(config.embedding_dropout, seed=seed, name=f"{prefix}embedding_dropout")(x)
+    for layer in range(config.layers):
+        if reference_lstm:
+            rnn = keras.layers.LSTM(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout,
+                                    seed=seed, return_sequences=True, name=f"{prefix}lstm_{layer}")
+        else:
+            rnn = keras.layers.RNN(
+                LSTMCell(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout, seed=seed,
+                         name="cell"),
+                return_sequences=True,
+                name=f"{prefix}lstm_{layer}",
+            )
+        if config.bidirectional:
+            rnn = keras.layers.Bidirectional(rnn, merge_mode="concat", name=f"{prefix}bilstm_{layer}")
+        x = rnn(x)
+    x = MaskedPooling(config.pooling, name=f"{prefix}pooling")(x)
+    if config.head_dropout > 0:
+        x = keras.layers.Dropout(config.head_dropout, seed=seed, name=f"{prefix}head_dropout")(x)
+    return keras.layers.Dense(NUM_CLASSES, activation="softmax", name=f"{prefix}head")(x)
+
+
+def build_models(config: ModelConfig, seed: int | None = None,
+                 reference_lstm: bool = False) -> tuple[keras.Model, keras.Model]:
+    """``(model, training_model)`` sharing their layers.
+
+    ``model`` maps token ids to class probabilities (for an ensemble, the members' mean);
+    ``training_model`` outputs each member's probabilities, so members are trained on their own
+    loss (independent members, as in a seed ensemble) while sharing the batches.
+    """
+    if config.vocab_size <= 0:
+        raise ValueError("ModelConfig.vocab_size is not set (train or load a tokenizer first)")
+    ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    seeds = [None if seed is None else seed + k for k in range(config.ensemble)]
+    outs = [_member(ids, config, p, s, reference_lstm) for p, s in zip(member_prefixes(config), seeds)]
+    if len(outs) == 1:
+        model = keras.Model(ids, outs[0], name="sentilstm")
+        return model, model
+    mean = keras.layers.Average(name="ensemble_mean")(outs)
+    return keras.Model(ids, mean, name="sentilstm"), keras.Model(ids, outs, name="sentilstm_members")
+
+
 def build_model(config: ModelConfig, seed: int | None = None, reference_lstm: bool = False) -> keras.Model:
     """Return the (uncompiled) classifier for ``config``; ``config.vocab_size`` must be set.
 
     ``reference_lstm=True`` builds the same network on ``keras.layers.LSTM`` instead of our cell
     (for benchmarks and equivalence tests; the weight layout is identical).
     """
-    if config.vocab_size <= 0:
-        raise ValueError("ModelConfig.vocab_size is not set (train or load a tokenizer first)")
-    ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-    x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True, name="embedding")(ids)
-    if config.embedding_dropout > 0:
-        x = keras.layers.SpatialDropout1D(config.embedding_dropout, seed=seed, name="embedding_dropout")(x)
-    for layer in range(config.layers):
-        if reference_lstm:
-            rnn = keras.layers.LSTM(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout,
-                                    seed=seed, return_sequences=True, name=f"lstm_{layer}")
-        else:
-            rnn = keras.layers.RNN(
-                LSTMCell(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout, seed=seed,
-                         name="cell"),
-                return_sequences=True,
-                name=f"lstm_{layer}",
-            )
-        if config.bidirectional:
-            rnn = keras.layers.Bidirectional(rnn, merge_mode="concat", name=f"bilstm_{layer}")
-        x = rnn(x)
-    x = MaskedPooling(config.pooling, name="pooling")(x)
-    if config.head_dropout > 0:
-        x = keras.layers.Dropout(config.head_dropout, seed=seed, name="head_dropout")(x)
-    probs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="head")(x)
-    return keras.Model(ids, probs, name="sentilstm")
+    return build_models(config, seed, reference_lstm)[0]
 
 
 def weight_dict(model: keras.Model) -> dict[str, Any]:

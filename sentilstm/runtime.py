@@ -22,17 +22,35 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 class NumpyRuntime:
-    """Inference-only forward pass of the classifier on NumPy arrays."""
+    """Inference-only forward pass of the classifier on NumPy arrays (ensembles: members' mean)."""
 
     def __init__(self, config: ModelConfig, weights: dict[str, np.ndarray]) -> None:
         self.config = config
-        w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+        if config.ensemble == 1:
+            self.members = [_Member(config, weights, "")]
+        else:
+            self.members = [_Member(config, weights, f"m{k}_") for k in range(config.ensemble)]
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(batch, 3)`` for right-padded token ids ``(batch, time)``."""
+        ids = np.asarray(ids)
+        probs = [m(ids) for m in self.members]
+        return probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+
+
+class _Member:
+    """One classifier of the (possibly ensembled) model; layer names carry ``prefix``."""
+
+    def __init__(self, config: ModelConfig, weights: dict[str, np.ndarray], prefix: str) -> None:
+        self.config = config
+        p0 = prefix
+        w = {k[len(p0):]: np.asarray(v, dtype=np.float32) for k, v in weights.items() if k.startswith(p0)}
         self.embeddings = w["embedding/embeddings"]
         self.layers: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]] = []
         for layer in range(config.layers):
             if config.bidirectional:
-                prefixes = [(f"bilstm_{layer}/forward_lstm_{layer}/cell/", False),
-                            (f"bilstm_{layer}/backward_lstm_{layer}/cell/", True)]
+                prefixes = [(f"bilstm_{layer}/forward_{p0}lstm_{layer}/cell/", False),
+                            (f"bilstm_{layer}/backward_{p0}lstm_{layer}/cell/", True)]
             else:
                 prefixes = [(f"lstm_{layer}/cell/", False)]
             self.layers.append(
@@ -68,8 +86,6 @@ class NumpyRuntime:
         return out
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(batch, 3)`` for right-padded token ids ``(batch, time)``."""
-        ids = np.asarray(ids)
         mask = ids != 0
         x = self.embeddings[ids]
         for directions in self.layers:

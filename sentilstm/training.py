@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from .config import ClassifierConfig
 from .labels import LABELS
 from .metrics import classification_scores, format_headline
-from .model import build_model, set_weight_dict, weight_dict
+from .model import build_models, member_prefixes, set_weight_dict, weight_dict
 from .tokenizer import TextEncoder
 
 __all__ = ["TrainResult", "train_model", "balanced_class_weights", "set_seed"]
@@ -101,8 +101,9 @@ class _DevMonitor:
     """After each epoch: dev metrics, keep the best weights by AvgRec, say when to stop."""
 
     def __init__(self, model: keras.Model, dev_seqs: Sequence[Sequence[int]], dev_labels: np.ndarray,
-                 patience: int, epochs: int, out: TextIO | None) -> None:
+                 patience: int, epochs: int, out: TextIO | None, optimizer: Any = None) -> None:
         self.model, self.dev_seqs, self.dev_labels = model, dev_seqs, dev_labels
+        self.optimizer = optimizer
         self.patience, self.epochs, self.out = patience, epochs, out
         self.best: tuple[float, int, dict[str, np.ndarray], dict[str, Any]] | None = None
         self.history: list[dict[str, Any]] = []
@@ -115,9 +116,9 @@ class _DevMonitor:
         training then continues from the raw ones.
         """
         raw = None
-        if getattr(self.model.optimizer, "use_ema", False):
+        if self.optimizer is not None and self.optimizer.use_ema:
             raw = weight_dict(self.model)
-            self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
+            self.optimizer.finalize_variable_values(self.model.trainable_variables)
         probs = predict_keras(self.model, self.dev_seqs)
         scores = classification_scores(self.dev_labels, probs.argmax(axis=1))
         improved = self.best is None or scores["avg_recall"] > self.best[0]
@@ -149,13 +150,14 @@ def train_model(
     tc = config.train
     set_seed(tc.seed)
     config.model.vocab_size = encoder.vocab_size
-    model = build_model(config.model, seed=tc.seed)
+    model, trainer = build_models(config.model, seed=tc.seed)
     if config.model.pretrained_embeddings:
         from .pretrained import init_embedding_matrix
 
-        matrix, coverage = init_embedding_matrix(encoder.tokenizer.get_vocab(), config.model.embedding_dim,
-                                                 config.model.pretrained_embeddings, seed=tc.seed)
-        model.get_layer("embedding").embeddings.assign(matrix)
+        for k, prefix in enumerate(member_prefixes(config.model)):
+            matrix, coverage = init_embedding_matrix(encoder.tokenizer.get_vocab(), config.model.embedding_dim,
+                                                     config.model.pretrained_embeddings, seed=tc.seed + k)
+            model.get_layer(f"{prefix}embedding").embeddings.assign(matrix)
         if out is not None:
             print(f"embedding: {config.model.pretrained_embeddings} vectors for {coverage:.0%} of the vocabulary",
                   file=out, flush=True)
@@ -167,10 +169,11 @@ def train_model(
             return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=tc.label_smoothing)
     optimizer = keras.optimizers.Adam(tc.learning_rate, clipnorm=tc.clipnorm, use_ema=tc.ema is not None,
                                       ema_momentum=tc.ema or 0.99)
-    model.compile(optimizer=optimizer, loss=loss)
+    members = config.model.ensemble
+    trainer.compile(optimizer=optimizer, loss=loss if members == 1 else [loss] * members)
     cw = balanced_class_weights(train_labels) if tc.class_weight == "balanced" else np.ones(len(LABELS), np.float32)
     batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed)
-    monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out)
+    monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, optimizer=optimizer)
     started = time.perf_counter()
     # Our own epoch loop over train_on_batch: batches have varying widths (length bucketing),
     # which Keras's fit() data adapters would pin to the first batches' shape.
@@ -181,8 +184,11 @@ def train_model(
         for i in bar:
             x, y, w = batches[i]
             # train_on_batch reports this batch's loss; keep the epoch's running mean ourselves
-            total += float(model.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"]) * len(y)
-            seen += len(y)
+            if members > 1:
+                y, w = [y] * members, [w] * members
+            logs = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
+            total += float(logs["loss"]) / members * len(x)
+            seen += len(x)
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
         bar.close()

@@ -15,6 +15,8 @@ from sentilstm.runtime import NumpyRuntime
         {"bidirectional": False},
         {"layers": 2, "pooling": ("attention", "max")},
         {"pooling": ("mean",), "bidirectional": False, "layers": 2},
+        {"ensemble": 3},
+        {"ensemble": 2, "bidirectional": False, "pooling": ("attention",)},
     ],
 )
 def test_numpy_runtime_matches_keras(kw, rng):
@@ -34,3 +36,14 @@ def test_numpy_runtime_matches_keras(kw, rng):
     wider = np.zeros((len(lengths), 24), dtype=np.int32)
     wider[:, :16] = ids
     np.testing.assert_allclose(NumpyRuntime(cfg, weight_dict(model))(wider), np_probs, atol=1e-6)
+
+
+def test_ensemble_is_the_mean_of_its_members(rng):
+    cfg = ModelConfig(vocab_size=30, embedding_dim=6, units=5, ensemble=2)
+    model = build_model(cfg, seed=1)
+    weights = {k: rng.normal(0, 0.5, v.shape).astype("float32") for k, v in weight_dict(model).items()}
+    ids = rng.integers(1, 30, (4, 7)).astype(np.int32)
+    single = ModelConfig(vocab_size=30, embedding_dim=6, units=5)
+    members = [NumpyRuntime(single, {k[3:]: v for k, v in weights.items() if k.startswith(f"m{i}_")})(ids)
+               for i in range(2)]
+    np.testing.assert_allclose(NumpyRuntime(cfg, weights)(ids), (members[0] + members[1]) / 2, atol=1e-6)
