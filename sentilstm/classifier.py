@@ -88,7 +88,9 @@ class SentimentClassifier:
     # -- persistence --------------------------------------------------------------------------
     @classmethod
     def load(cls, path: str | Path | None = None) -> "SentimentClassifier":
-        """Load a bundle directory (``None``: the default model shipped with sentilstm)."""
+        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm)."""
+        if path is not None and str(path) == "default" and not Path("default").exists():
+            path = None
         bundle = load_bundle(path)
         clf = cls(bundle.config)
         clf.encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)

@@ -143,16 +143,32 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
         out.write(buf.getvalue())
 
 
-def _load_data(path: str, data_format: str | None, text_column: str, label_column: str) -> Any:
-    from .data import load_data
+def _load_data(path: str | None, data_format: str | None, text_column: str, label_column: str,
+               dataset: str | None = None, ds_path: str | None = None, split: str | None = None,
+               label_map: str | None = None, what: str = "--data") -> Any:
+    """Labelled data from a file (``path``) or from a registered corpus (``--dataset/--path/--split``)."""
+    from .data import LabelledData, load, load_data
 
-    return load_data(path, format=data_format, text_column=text_column, label_column=label_column)
+    extra = {"label_map": label_map} if label_map else {}
+    if path is not None:
+        return load_data(path, format=data_format, text_column=text_column, label_column=label_column, **extra)
+    if dataset is None:
+        raise click.UsageError(f"give {what} FILE, or --dataset NAME [--path PATH] [--split SPLIT]")
+    ds = load(dataset, ds_path, split=split, **extra)
+    if not hasattr(ds, "column_names") or isinstance(ds.column_names, dict):  # a DatasetDict
+        raise click.UsageError(f"{dataset} {ds_path or ''} has splits {', '.join(ds)}; choose one with --split")
+    return LabelledData.from_dataset(ds, source=":".join(x for x in (dataset, ds_path, split) if x))
 
 
 _data_options = [
-    click.option("--data-format", default=None, help="Loader name (jsonl, csv, tsv, ...) [default: by extension]."),
+    click.option("--data-format", default=None, help="Loader for FILE (jsonl, csv, tsv, semeval2017, sst, ...) "
+                                                      "[default: by extension]; see `sentilstm datasets list`."),
     click.option("--text-column", default="text", show_default=True),
     click.option("--label-column", default="label", show_default=True),
+    click.option("--dataset", default=None, help="Instead of a file: a registered corpus (or hub dataset) name."),
+    click.option("--path", "ds_path", default=None, help="With --dataset: its file or directory."),
+    click.option("--split", default=None, help="With --dataset: the split to use (train/validation/test/...)."),
+    click.option("--label-map", default=None, help="Map raw labels, e.g. '0:negative,1:neutral,2:positive'."),
 ]
 
 
@@ -163,10 +179,11 @@ def _with_data_options(fn: Any) -> Any:
 
 
 @main.command()
-@click.option("--train", "train_path", required=True, type=click.Path(dir_okay=False),
-              help="Training data (.jsonl or .csv with text and label columns).")
+@click.option("--train", "train_path", type=click.Path(dir_okay=False), default=None,
+              help="Training data (.jsonl or .csv with text and label columns), or use --dataset.")
 @click.option("--dev", "dev_path", type=click.Path(dir_okay=False), default=None,
-              help="Development data for early stopping [default: 10% of --train held out].")
+              help="Development data for early stopping [default: 10% of the training data held out].")
+@click.option("--dev-split", default=None, help="With --dataset: the split used as development data.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Bundle directory to write.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
               help="JSON config ({\"tokenizer\": {...}, \"model\": {...}, \"train\": {...}}); options below override it.")
@@ -186,8 +203,10 @@ def _with_data_options(fn: Any) -> Any:
 @click.option("--max-train-examples", type=click.IntRange(min=1), default=None, help="Use only the first N training rows.")
 @_with_data_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; epoch lines only.")
-def train(train_path: str, dev_path: str | None, out_dir: str, config_path: str | None, quiet: bool,
-          data_format: str | None, text_column: str, label_column: str, **overrides: Any) -> None:
+def train(train_path: str | None, dev_path: str | None, dev_split: str | None, out_dir: str,
+          config_path: str | None, quiet: bool, data_format: str | None, text_column: str, label_column: str,
+          dataset: str | None, ds_path: str | None, split: str | None, label_map: str | None,
+          **overrides: Any) -> None:
     """Train a model and write it as a bundle directory.
 
     Trains the subword tokenizer and the (bi)LSTM, prints dev metrics after every epoch, stops
@@ -210,8 +229,14 @@ def train(train_path: str, dev_path: str | None, out_dir: str, config_path: str 
         data[sections[key]]["model" if key == "tokenizer_model" else key] = value
     config = ClassifierConfig.from_dict(data, where="options")
 
-    tr = _load_data(train_path, data_format, text_column, label_column)
-    dv = _load_data(dev_path, data_format, text_column, label_column) if dev_path else None
+    tr = _load_data(train_path, data_format, text_column, label_column, dataset, ds_path,
+                    split or (None if train_path else "train"), label_map, what="--train")
+    dv = None
+    if dev_path or (dataset and dev_split):
+        dv = _load_data(dev_path, data_format, text_column, label_column, dataset, ds_path, dev_split, label_map,
+                        what="--dev")
+    train_path = train_path or tr.source
+    dev_path = dev_path or (dv.source if dv else None)
     click.echo(f"train: {len(tr)} rows from {train_path}" + (f"; dev: {len(dv)} rows from {dev_path}" if dv else ""),
                err=True)
     from .classifier import SentimentClassifier
@@ -230,19 +255,22 @@ def train(train_path: str, dev_path: str | None, out_dir: str, config_path: str 
 
 @main.command()
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
-@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False), help="Labelled data file.")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False), default=None,
+              help="Labelled data file (or use --dataset/--path/--split).")
 @_with_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory.")
-def evaluate(model: str | None, data_path: str, data_format: str | None, text_column: str, label_column: str,
-             fmt: str, batch_size: int, report_dir: str | None = None) -> None:
+def evaluate(model: str | None, data_path: str | None, data_format: str | None, text_column: str,
+             label_column: str, fmt: str, batch_size: int, dataset: str | None = None, ds_path: str | None = None,
+             split: str | None = None, label_map: str | None = None, report_dir: str | None = None) -> None:
     """Score a model on labelled data: AvgRec, F1PN, macro-F1, accuracy, per class, confusion."""
     from . import LABELS, load
     from .metrics import classification_scores
 
-    data = _load_data(data_path, data_format, text_column, label_column)
+    data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map)
+    data_path = data_path or data.source
     clf = load(model)
     if report_dir is not None:
         from .reports import evaluate as build_report

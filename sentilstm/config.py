@@ -86,7 +86,7 @@ class TrainConfig:
     batch_size: int = 64
     learning_rate: float = 2e-3
     clipnorm: float = 1.0
-    class_weight: str | None = "balanced"  # "balanced" or None
+    class_weight: str | None = "balanced"  # "balanced", "sqrt" (square root of balanced) or None
     label_smoothing: float = 0.0
     patience: int = 2  # epochs without dev AvgRec improvement before stopping
     ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
@@ -94,8 +94,8 @@ class TrainConfig:
     max_train_examples: int | None = None  # cap, for quick experiments
 
     def __post_init__(self) -> None:
-        if self.class_weight not in (None, "balanced"):
-            raise ValueError(f"train.class_weight must be 'balanced' or null, got {self.class_weight!r}")
+        if self.class_weight not in (None, "balanced", "sqrt"):
+            raise ValueError(f"train.class_weight must be 'balanced', 'sqrt' or null, got {self.class_weight!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("train.epochs and train.batch_size must be >= 1")
 

@@ -171,7 +171,11 @@ def train_model(
                                       ema_momentum=tc.ema or 0.99)
     members = config.model.ensemble
     trainer.compile(optimizer=optimizer, loss=loss if members == 1 else [loss] * members)
-    cw = balanced_class_weights(train_labels) if tc.class_weight == "balanced" else np.ones(len(LABELS), np.float32)
+    cw = np.ones(len(LABELS), np.float32)
+    if tc.class_weight == "balanced":
+        cw = balanced_class_weights(train_labels)
+    elif tc.class_weight == "sqrt":  # a softer correction of the class imbalance
+        cw = np.sqrt(balanced_class_weights(train_labels))
     batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed)
     monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, optimizer=optimizer)
     started = time.perf_counter()

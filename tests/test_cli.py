@@ -122,3 +122,31 @@ def test_console_script_debug_flag(tmp_path):
     r = subprocess.run([sys.executable, "-m", "sentilstm.cli", "--debug", "predict", "--model", str(tmp_path / "x"),
                         "hi"], capture_output=True, text=True)
     assert r.returncode == 1 and "Traceback" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--dataset", "semeval2017", "--path", "semeval/twitter-2013dev-A.txt"],
+        ["--dataset", "sst", "--path", "sst", "--split", "dev"],
+        ["--dataset", "airline", "--path", "airline/Tweets.csv"],
+        ["--dataset", "financial_phrasebank", "--path", "financial_phrasebank/Sentences_AllAgree.txt"],
+        ["--dataset", "tweet_eval", "--path", "tweet_eval", "--split", "test"],
+        ["--data", "sst/dev.txt", "--data-format", "sst"],
+    ],
+)
+def test_evaluate_with_registered_corpora(run, tiny_model, args):
+    from conftest import FIXTURES
+
+    args = [str(FIXTURES / a) if a.startswith(("semeval/", "sst", "airline/", "financial", "tweet_eval")) and
+            i and args[i - 1] in ("--path", "--data") else a for i, a in enumerate(args)]
+    r = run("evaluate", "--model", tiny_model, *args, "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["n"] > 0
+
+
+def test_dataset_with_several_splits_needs_split(run, tiny_model):
+    from conftest import FIXTURES
+
+    r = run("evaluate", "--model", tiny_model, "--dataset", "sst", "--path", FIXTURES / "sst")
+    assert r.exit_code != 0 and "choose one with --split" in r.output
