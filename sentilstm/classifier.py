@@ -171,7 +171,7 @@ class SentimentClassifier:
                 "train": {**summary.get("train", {}), "rows": len(x), "labels": counts(y)},
                 "dev": {"source": dev_source, **summary.get("dev", {}), "rows": len(dx), "labels": counts(dy)},
                 "best_epoch": result.best_epoch,
-                "epochs_run": len(result.history),
+                "epochs_run": result.history[-1]["epoch"] if result.history else 0,
                 "train_time_s": round(time.perf_counter() - started, 1),
                 "history": result.history,
             },

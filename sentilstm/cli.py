@@ -145,11 +145,13 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
 
 def _load_data(path: str | None, data_format: str | None, text_column: str, label_column: str,
                dataset: str | None = None, ds_path: str | None = None, split: str | None = None,
-               label_map: str | None = None, what: str = "--data") -> Any:
+               label_map: str | None = None, what: str = "--data", strict: bool = False) -> Any:
     """Labelled data from a file (``path``) or from a registered corpus (``--dataset/--path/--split``)."""
     from .data import LabelledData, load, load_data
 
-    extra = {"label_map": label_map} if label_map else {}
+    extra: dict[str, Any] = {"label_map": label_map} if label_map else {}
+    if strict and (dataset or data_format not in (None, "jsonl", "csv", "tsv")):
+        extra["strict"] = True  # the plain jsonl/csv/tsv readers never skip rows: they stop with an error
     if path is not None:
         return load_data(path, format=data_format, text_column=text_column, label_column=label_column, **extra)
     if dataset is None:
@@ -169,6 +171,7 @@ _data_options = [
     click.option("--path", "ds_path", default=None, help="With --dataset: its file or directory."),
     click.option("--split", default=None, help="With --dataset: the split to use (train/validation/test/...)."),
     click.option("--label-map", default=None, help="Map raw labels, e.g. '0:negative,1:neutral,2:positive'."),
+    click.option("--strict", is_flag=True, help="Fail instead of skipping (and reporting) unusable rows."),
 ]
 
 
@@ -206,7 +209,7 @@ def _with_data_options(fn: Any) -> Any:
 def train(train_path: str | None, dev_path: str | None, dev_split: str | None, out_dir: str,
           config_path: str | None, quiet: bool, data_format: str | None, text_column: str, label_column: str,
           dataset: str | None, ds_path: str | None, split: str | None, label_map: str | None,
-          **overrides: Any) -> None:
+          strict: bool, **overrides: Any) -> None:
     """Train a model and write it as a bundle directory.
 
     Trains the subword tokenizer and the (bi)LSTM, prints dev metrics after every epoch, stops
@@ -230,11 +233,11 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     config = ClassifierConfig.from_dict(data, where="options")
 
     tr = _load_data(train_path, data_format, text_column, label_column, dataset, ds_path,
-                    split or (None if train_path else "train"), label_map, what="--train")
+                    split or (None if train_path else "train"), label_map, what="--train", strict=strict)
     dv = None
     if dev_path or (dataset and dev_split):
         dv = _load_data(dev_path, data_format, text_column, label_column, dataset, ds_path, dev_split, label_map,
-                        what="--dev")
+                        what="--dev", strict=strict)
     train_path = train_path or tr.source
     dev_path = dev_path or (dv.source if dv else None)
     click.echo(f"train: {len(tr)} rows from {train_path}" + (f"; dev: {len(dv)} rows from {dev_path}" if dv else ""),
@@ -264,12 +267,14 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
               help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory.")
 def evaluate(model: str | None, data_path: str | None, data_format: str | None, text_column: str,
              label_column: str, fmt: str, batch_size: int, dataset: str | None = None, ds_path: str | None = None,
-             split: str | None = None, label_map: str | None = None, report_dir: str | None = None) -> None:
+             split: str | None = None, label_map: str | None = None, strict: bool = False,
+             report_dir: str | None = None) -> None:
     """Score a model on labelled data: AvgRec, F1PN, macro-F1, accuracy, per class, confusion."""
     from . import LABELS, load
     from .metrics import classification_scores
 
-    data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map)
+    data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map,
+                      strict=strict)
     data_path = data_path or data.source
     clf = load(model)
     if report_dir is not None:

@@ -89,6 +89,7 @@ class TrainConfig:
     class_weight: str | None = "balanced"  # "balanced", "sqrt" (square root of balanced) or None
     label_smoothing: float = 0.0
     patience: int = 2  # epochs without dev AvgRec improvement before stopping
+    evals_per_epoch: int = 1  # dev checks per epoch (the best checkpoint may fall mid-epoch)
     ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
     seed: int = 13
     max_train_examples: int | None = None  # cap, for quick experiments
@@ -96,8 +97,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.class_weight not in (None, "balanced", "sqrt"):
             raise ValueError(f"train.class_weight must be 'balanced', 'sqrt' or null, got {self.class_weight!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("train.epochs and train.batch_size must be >= 1")
+        if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:
+            raise ValueError("train.epochs, train.batch_size and train.evals_per_epoch must be >= 1")
 
 
 @dataclass

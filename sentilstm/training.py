@@ -109,8 +109,8 @@ class _DevMonitor:
         self.history: list[dict[str, Any]] = []
         self.started = time.perf_counter()
 
-    def epoch_end(self, epoch: int, loss: float) -> bool:
-        """Record epoch ``epoch`` (0-based); return True when training should stop.
+    def check(self, epoch: float, loss: float) -> bool:
+        """Evaluate after ``epoch`` epochs (fractional between epochs); True when training should stop.
 
         With an EMA optimizer, the dev pass (and the kept weights) use the averaged weights;
         training then continues from the raw ones.
@@ -123,17 +123,17 @@ class _DevMonitor:
         scores = classification_scores(self.dev_labels, probs.argmax(axis=1))
         improved = self.best is None or scores["avg_recall"] > self.best[0]
         if improved:
-            self.best = (scores["avg_recall"], epoch + 1, weight_dict(self.model), scores)
+            self.best = (scores["avg_recall"], epoch, weight_dict(self.model), scores)
         if raw is not None:
             set_weight_dict(self.model, raw)
-        row = {"epoch": epoch + 1, "loss": loss, "elapsed_s": round(time.perf_counter() - self.started, 1),
+        row = {"epoch": epoch, "loss": loss, "elapsed_s": round(time.perf_counter() - self.started, 1),
                **{k: scores[k] for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")}}
         self.history.append(row)
         if self.out is not None:
             mark = "  *best" if improved else ""
-            print(f"epoch {epoch + 1}/{self.epochs}  loss={loss:.4f}  dev {format_headline(scores)}"
+            print(f"epoch {epoch:g}/{self.epochs}  loss={loss:.4f}  dev {format_headline(scores)}"
                   f"  [{row['elapsed_s']:.0f}s]{mark}", file=self.out, flush=True)
-        return self.best is not None and epoch + 1 - self.best[1] >= self.patience
+        return self.best is not None and epoch - self.best[1] >= self.patience - 1e-9
 
 
 def train_model(
@@ -185,20 +185,26 @@ def train_model(
         bar = tqdm(range(len(batches)), desc=f"epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
                    file=out, disable=out is None or verbose != 1, dynamic_ncols=True)
         total, seen = 0.0, 0
+        n = len(batches)
+        checks = {round(n * k / tc.evals_per_epoch) - 1: k for k in range(1, tc.evals_per_epoch + 1)}
+        stop = False
         for i in bar:
             x, y, w = batches[i]
-            # train_on_batch reports this batch's loss; keep the epoch's running mean ourselves
             if members > 1:
                 y, w = [y] * members, [w] * members
+            # train_on_batch reports this batch's loss; keep the epoch's running mean ourselves
             logs = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
             total += float(logs["loss"]) / members * len(x)
             seen += len(x)
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
+            if i in checks:  # dev evaluation, several times per epoch if evals_per_epoch > 1
+                stop = monitor.check(round(epoch + checks[i] / tc.evals_per_epoch, 3), total / max(seen, 1))
+                if stop:
+                    break
         bar.close()
-        loss = total / max(seen, 1)
         batches.on_epoch_end()
-        if monitor.epoch_end(epoch, loss):
+        if stop:
             break
     assert monitor.best is not None
     _, best_epoch, weights, scores = monitor.best

@@ -96,3 +96,13 @@ def test_seeded_training_is_reproducible(train_data, dev_data, tiny_config):
     a, b, other = fit(3), fit(3), fit(4)
     np.testing.assert_allclose(a, b, atol=1e-6)
     assert np.abs(a - other).max() > 1e-4
+
+
+def test_several_dev_checks_per_epoch(train_data, dev_data, tiny_config):
+    clf = SentimentClassifier().fit(train_data.texts[:640], train_data.labels[:640],
+                                    dev=(dev_data.texts[:100], dev_data.labels[:100]),
+                                    config=tiny_config(train={"epochs": 1, "evals_per_epoch": 4, "patience": 5}),
+                                    verbose=0, out=None)
+    history = clf.meta["training"]["history"]
+    assert [h["epoch"] for h in history] == [0.25, 0.5, 0.75, 1.0]
+    assert clf.meta["training"]["best_epoch"] in (0.25, 0.5, 0.75, 1.0)

@@ -150,3 +150,13 @@ def test_dataset_with_several_splits_needs_split(run, tiny_model):
 
     r = run("evaluate", "--model", tiny_model, "--dataset", "sst", "--path", FIXTURES / "sst")
     assert r.exit_code != 0 and "choose one with --split" in r.output
+
+
+def test_strict_turns_skipped_rows_into_an_error(run, tiny_model, tmp_path):
+    f = tmp_path / "twitter-2016test-A.txt"
+    f.write_text("1\tpositive\tgreat day\n2\tneutral\tNot Available\n3\tnegative\tawful\n")
+    r = run("evaluate", "--model", tiny_model, "--dataset", "semeval2017", "--path", f, "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output.split("\n", 1)[-1] if not r.output.startswith("{") else r.output)["n"] == 2
+    r = run("evaluate", "--model", tiny_model, "--dataset", "semeval2017", "--path", f, "--strict")
+    assert r.exit_code == 1 and "would be skipped (strict)" in r.output
