@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from ..labels import LABEL_SYNONYMS, LABELS
 from .arrow import DataWarning, TableBuilder, input_key, iter_lines, normalise, quiet_progress
-from .files import DataError
+from .files import DataError, iter_json_objects
 from .labelmap import LabelMap
 from .registry import register_dataset
 
@@ -600,15 +600,7 @@ def load_jsonl(path: PathArg, split: str | None = None, *, text_column: str = "t
         try:
             for f in files:
                 rows_in_file = 0
-                for n, line in iter_lines(f, encoding):
-                    if not line.strip():
-                        continue
-                    try:
-                        rec = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise DataError(f"{f}: line {n}: invalid JSON ({e.msg} at column {e.colno})") from None
-                    if not isinstance(rec, dict):
-                        raise DataError(f"{f}: line {n}: expected a JSON object, got {type(rec).__name__}")
+                for n, rec in iter_json_objects(f, iter_lines(f, encoding)):
                     for c in (text_column, label_column):
                         if c not in rec:
                             raise DataError(f"{f}: line {n}: missing field {c!r} (fields: {', '.join(rec)})")

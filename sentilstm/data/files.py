@@ -13,6 +13,7 @@ import io
 import json
 import warnings
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,20 @@ def _finish_mapped(path: Path, texts: list[str], labels: list[Any], label_lines:
                         {k: [v[i] for i in keep] for k, v in extra.items()})
 
 
+def iter_json_objects(where: Any, numbered_lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank JSON Lines line; malformed lines raise DataError."""
+    for lineno, line in numbered_lines:
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{where}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(rec, dict):
+            raise DataError(f"{where}: line {lineno}: expected a JSON object, got {type(rec).__name__}")
+        yield lineno, rec
+
+
 def read_labelled_jsonl(path: str | Path, text_column: str = "text", label_column: str = "label",
                         label_map: Any = None) -> LabelledData:
     """One JSON object per line with ``text_column`` and ``label_column``; other keys kept as extra.
@@ -175,15 +190,7 @@ def read_labelled_jsonl(path: str | Path, text_column: str = "text", label_colum
     labels: list[Any] = []
     lines: list[int] = []
     extra: dict[str, list[Any]] = {}
-    for lineno, line in enumerate(read_text_file(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
-        if not isinstance(rec, dict):
-            raise DataError(f"{path}: line {lineno}: expected a JSON object, got {type(rec).__name__}")
+    for lineno, rec in iter_json_objects(path, enumerate(read_text_file(path).splitlines(), 1)):
         for col in (text_column, label_column):
             if col not in rec:
                 raise DataError(f"{path}: line {lineno}: missing field {col!r} (fields: {', '.join(rec)})")
@@ -237,14 +244,8 @@ def read_texts(path: str | Path, text_column: str = "text") -> list[str]:
     content = read_text_file(path)
     if suffix in (".jsonl", ".ndjson"):
         texts = []
-        for lineno, line in enumerate(content.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(rec, dict) or not isinstance(rec.get(text_column), str):
+        for lineno, rec in iter_json_objects(path, enumerate(content.splitlines(), 1)):
+            if not isinstance(rec.get(text_column), str):
                 raise DataError(f"{path}: line {lineno}: expected an object with a string field {text_column!r}")
             texts.append(rec[text_column])
         return texts
