@@ -68,23 +68,16 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-def _decode(raw: bytes, name: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise click.ClickException(f"{name}: line {line}: invalid UTF-8 (byte 0x{raw[e.start]:02x})") from None
-
-
 def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) -> list[str]:
     from .data import read_texts
+    from .data.files import decode_utf8
 
     stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and not sys.stdin.isatty())
     if file is not None and texts:
         raise click.UsageError("give TEXT arguments or --file, not both")
     if stdin_wanted or file is not None:
         if stdin_wanted:
-            name, found = "<stdin>", _decode(sys.stdin.buffer.read(), "<stdin>").splitlines()
+            name, found = "<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>").splitlines()
         else:
             name, found = str(file), read_texts(file, text_column=text_column)
         if not found:

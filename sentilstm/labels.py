@@ -49,6 +49,3 @@ def labels_to_ids(labels: Iterable[object], where: str = "labels") -> np.ndarray
         )
     return np.asarray(ids, dtype=np.int64)
 
-
-def ids_to_labels(ids: Sequence[int]) -> list[str]:
-    return [LABELS[int(i)] for i in ids]

@@ -43,14 +43,13 @@ class _Member:
 
     def __init__(self, config: ModelConfig, weights: dict[str, np.ndarray], prefix: str) -> None:
         self.config = config
-        p0 = prefix
-        w = {k[len(p0):]: np.asarray(v, dtype=np.float32) for k, v in weights.items() if k.startswith(p0)}
+        w = {k[len(prefix):]: np.asarray(v, dtype=np.float32) for k, v in weights.items() if k.startswith(prefix)}
         self.embeddings = w["embedding/embeddings"]
         self.layers: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]] = []
         for layer in range(config.layers):
             if config.bidirectional:
-                prefixes = [(f"bilstm_{layer}/forward_{p0}lstm_{layer}/cell/", False),
-                            (f"bilstm_{layer}/backward_{p0}lstm_{layer}/cell/", True)]
+                prefixes = [(f"bilstm_{layer}/forward_{prefix}lstm_{layer}/cell/", False),
+                            (f"bilstm_{layer}/backward_{prefix}lstm_{layer}/cell/", True)]
             else:
                 prefixes = [(f"lstm_{layer}/cell/", False)]
             self.layers.append(

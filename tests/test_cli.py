@@ -160,3 +160,8 @@ def test_strict_turns_skipped_rows_into_an_error(run, tiny_model, tmp_path):
     assert json.loads(r.output.split("\n", 1)[-1] if not r.output.startswith("{") else r.output)["n"] == 2
     r = run("evaluate", "--model", tiny_model, "--dataset", "semeval2017", "--path", f, "--strict")
     assert r.exit_code == 1 and "would be skipped (strict)" in r.output
+
+
+def test_invalid_utf8_on_stdin_names_the_line(run, tiny_model):
+    r = CliRunner().invoke(main, ["predict", "--model", str(tiny_model), "-"], input=b"fine\n\xff bad\n")
+    assert r.exit_code == 1 and "<stdin>: line 2, column 1: invalid UTF-8" in r.output and "Traceback" not in r.output

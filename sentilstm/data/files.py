@@ -107,6 +107,19 @@ class LabelledData:
         return Dataset(table.cast(features.arrow_schema), info=info)
 
 
+def decode_utf8(raw: bytes, name: str) -> str:
+    """``raw`` decoded as UTF-8 (a BOM is ignored); invalid bytes raise DataError with line and column."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DataError(
+            f"{name}: line {line}, column {col}: invalid UTF-8 (byte 0x{raw[e.start]:02x}); "
+            "re-encode the file as UTF-8"
+        ) from None
+
+
 def read_text_file(path: str | Path) -> str:
     """The file decoded as UTF-8 (a BOM is ignored); invalid bytes are reported by line."""
     path = Path(path)
@@ -116,15 +129,7 @@ def read_text_file(path: str | Path) -> str:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, expected a file") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise DataError(
-            f"{path}: line {line}, column {col}: invalid UTF-8 (byte 0x{raw[e.start]:02x}); "
-            "re-encode the file as UTF-8"
-        ) from None
+    return decode_utf8(raw, str(path))
 
 
 def _finish(path: Path, texts: list[str], labels: list[Any], label_lines: list[int],
