@@ -1,0 +1,51 @@
+"""Independently trained ensembles: packing members into one model, and what training records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sentilstm import ClassifierConfig, SentimentClassifier
+from sentilstm.config import ModelConfig
+from sentilstm.model import build_model, weight_dict
+from sentilstm.runtime import NumpyRuntime
+from sentilstm.training import pack_members
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_pack_members_maps_single_models_into_the_ensemble(bidirectional, rng):
+    single = ModelConfig(vocab_size=40, embedding_dim=6, units=5, bidirectional=bidirectional, layers=2)
+    ens = ModelConfig(**{**single.__dict__, "ensemble": 2})
+    members = [weight_dict(build_model(single, seed=s)) for s in (1, 2)]
+    packed = pack_members(ens, members)
+    ids = rng.integers(1, 40, size=(7, 9))
+    ids[:, 6:] = 0
+    # the packed ensemble is exactly the mean of the two single models
+    want = (NumpyRuntime(single, members[0])(ids) + NumpyRuntime(single, members[1])(ids)) / 2
+    np.testing.assert_allclose(NumpyRuntime(ens, packed)(ids), want, atol=1e-6)
+    with pytest.raises(ValueError, match="2 members given for an ensemble of 3"):
+        pack_members(ModelConfig(**{**single.__dict__, "ensemble": 3}), members)
+
+
+def test_independent_ensemble_members_equal_single_runs(train_data, dev_data):
+    """Member k of an independent ensemble is the single model trained with seed + 1000 k."""
+    base = {"tokenizer": {"vocab_size": 1500, "max_length": 40},
+            "model": {"embedding_dim": 8, "units": 6, "head_dropout": 0.0, "embedding_dropout": 0.0},
+            "train": {"epochs": 1, "batch_size": 64, "seed": 5, "max_train_examples": 1200}}
+    x, y = train_data.texts[:1200], train_data.labels[:1200]
+    dev = (dev_data.texts[:200], dev_data.labels[:200])
+    ens = SentimentClassifier().fit(x, y, dev=dev, verbose=0, out=None,
+                                    config=ClassifierConfig.from_dict({**base, "model": {**base["model"], "ensemble": 2}}))
+    second = {**base, "train": {**base["train"], "seed": 1005}}
+    single = SentimentClassifier().fit(x, y, dev=dev, verbose=0, out=None, tokenizer=ens.encoder,
+                                       config=ClassifierConfig.from_dict(second))
+    members = ens.meta["training"]["members"]
+    assert [m["seed"] for m in members] == [5, 1005]
+    assert members[1]["avg_recall"] == pytest.approx(single.meta["dev_metrics"]["avg_recall"])
+    for name, value in single.weights.items():
+        packed = "m1_" + name.replace("ward_lstm_", "ward_m1_lstm_")
+        np.testing.assert_allclose(ens.weights[packed], value, atol=1e-6, err_msg=name)
+    # the ensemble's dev metrics are those of the averaged model, and engines agree
+    probs = ens.predict_proba(dev[0], engine="numpy")
+    np.testing.assert_allclose(probs, ens.predict_proba(dev[0], engine="keras"), atol=1e-5)
+    assert ens.meta["dev_metrics"]["avg_recall"] == pytest.approx(ens.score(*dev)["avg_recall"])
