@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .classifier import SentimentClassifier, load
 from .config import ClassifierConfig, ModelConfig, TokenizerConfig, TrainConfig
+from .explain import explain  # the function; the module's other names: from sentilstm.explain import ...
 from .labels import LABELS
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ __all__ = [
     "SentimentClassifier",
     "load",
     "evaluate",
+    "explain",
     "ClassifierConfig",
     "ModelConfig",
     "TokenizerConfig",
