@@ -1,14 +1,18 @@
-"""Speed benchmark: training and inference throughput, cold start; prints a table, writes JSON.
+"""Speed benchmark: training and inference throughput, cold start, memory; prints a table, writes JSON.
 
     python benchmarks/speed.py [--model PATH] [--repeats 3] [--out benchmarks/out/speed.json]
 
 Figures (medians of --repeats runs; ratios are taken within the same run, since absolute
 times on a shared machine swing):
   * training examples/s of the model's architecture on our cell vs. on keras.layers.LSTM;
-  * inference texts/s (tokenisation included) of the NumPy runtime and of the Keras model,
-    on the 2,000 dev tweets and on 50,000 training tweets, and as a fraction of the CPU's
-    float32 bound (the model's FLOPs per text against a numpy matmul rate measured now);
-  * cold start of `sentilstm predict "some text"` in a fresh process: seconds and peak RSS.
+  * inference texts/s (tokenisation included) of each engine (onnx, numpy, keras) on the 2,000
+    dev tweets and on 50,000 training tweets, as a fraction of the CPU's float32 bound (the
+    model's FLOPs per text against a numpy matmul rate measured now); tokenisation alone and
+    the onnx engine on pre-tokenised ids, to show where the time goes;
+  * cold start of `sentilstm predict "some text"` in a fresh process: median seconds of
+    >= 5 runs and peak RSS;
+  * peak RSS of training the model's architecture (a fresh process that fits it on the first
+    --rss-train-examples training tweets for one epoch; the default config's data pipeline).
 Asserts nothing: it measures and reports.
 """
 
@@ -18,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -31,15 +34,19 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SENTILSTM_DATA", REPO.parent / "shared" / "data" / "semeval2017"))
 
 
-def matmul_gflops(n: int = 512, repeats: int = 20) -> float:
-    """float32 matmul rate of this CPU through numpy (all threads), GFLOP/s."""
+def matmul_gflops(n: int = 512, repeats: int = 20, rounds: int = 5) -> float:
+    """float32 matmul rate of this CPU through numpy (all threads), GFLOP/s: the best of ``rounds``
+    (the bound is the machine's peak; a busy neighbour only makes a round slower)."""
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     b = a.T.copy()
     a @ b
-    t = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n**3 * repeats / (time.perf_counter() - t) / 1e9
+    best = 0.0
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        best = max(best, 2 * n**3 * repeats / (time.perf_counter() - t) / 1e9)
+    return best
 
 
 def flops_per_text(clf, mean_len: float) -> float:
@@ -53,13 +60,20 @@ def flops_per_text(clf, mean_len: float) -> float:
     return flops + 2 * m.pooled_dim * 3
 
 
-def time_inference(clf, texts: list[str], engine: str, repeats: int) -> float:
+def median_rate(fn, n: int, repeats: int) -> float:
+    """``n`` items / median seconds of ``repeats`` calls of ``fn()``."""
     runs = []
     for _ in range(repeats):
         t = time.perf_counter()
-        clf.predict_proba(texts, engine=engine)
+        fn()
         runs.append(time.perf_counter() - t)
-    return len(texts) / statistics.median(runs)
+    return n / statistics.median(runs)
+
+
+def time_inference(clf, texts: list[str], engine: str, repeats: int) -> float:
+    """texts/s of ``predict_proba`` (tokenisation included)."""
+    clf.predict_proba(texts[:300], engine=engine)  # warm up: build the engine, trace shapes
+    return median_rate(lambda: clf.predict_proba(texts, engine=engine), len(texts), repeats)
 
 
 def time_training(clf, texts: list[str], labels: np.ndarray, reference: bool, steps: int, repeats: int) -> float:
@@ -85,15 +99,58 @@ def time_training(clf, texts: list[str], labels: np.ndarray, reference: bool, st
     return statistics.median(runs)
 
 
+# Runs the command in a small launcher process, so that the peak RSS is the command's own: a
+# child forked straight from this (large) benchmark process would report this one's size.
+_LAUNCH = """
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+print(json.dumps({"s": time.perf_counter() - t, "rc": r.returncode, "err": r.stderr[-500:],
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
 def cold_start(model: str | None, repeats: int) -> tuple[float, float]:
+    """Median seconds and peak RSS (MB) of `sentilstm predict "some text"` in fresh processes."""
     cmd = ["sentilstm", "predict", "some text"] + (["--model", model] if model else [])
     times, peak = [], 0.0
     for _ in range(repeats):
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - t)
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+        r = json.loads(subprocess.run([sys.executable, "-c", _LAUNCH, *cmd], capture_output=True, text=True,
+                                      check=True).stdout)
+        if r["rc"] != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {r['err']}")
+        times.append(r["s"])
+        peak = max(peak, r["peak_rss_mb"])
     return statistics.median(times), peak
+
+
+_TRAIN_RSS = """
+import json, resource, sys
+from sentilstm import ClassifierConfig, SentimentClassifier
+from sentilstm.data import load_data
+cfg = ClassifierConfig.from_dict(json.loads(sys.argv[1]))
+train, dev = load_data(sys.argv[2]), load_data(sys.argv[3])
+n = int(sys.argv[4])
+SentimentClassifier().fit(train.texts[:n], train.labels[:n], dev=(dev.texts, dev.labels), config=cfg,
+                          verbose=0, out=None)
+print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def training_rss(clf, examples: int) -> dict:
+    """Peak RSS of a fresh process that fits the model's config (1 epoch on ``examples`` tweets)."""
+    cfg = clf.config.to_dict()
+    cfg["train"].update(epochs=1, evals_per_epoch=1)
+    cfg["model"]["vocab_size"] = 0
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", _TRAIN_RSS, json.dumps(cfg), str(DATA / "train.jsonl"),
+                        str(DATA / "dev.jsonl"), str(examples)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"training subprocess failed: {r.stderr[-800:]}")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    steps = -(-examples // clf.config.train.batch_size)
+    return {"examples": examples, "steps": steps, "wall_s": round(time.perf_counter() - t, 1),
+            "peak_rss_mb": round(out["peak_rss_mb"], 1)}
 
 
 def main() -> None:
@@ -101,11 +158,14 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="bundle to measure [default: shipped model]")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--train-steps", type=int, default=60)
+    ap.add_argument("--rss-train-examples", type=int, default=19_200, help="300 steps of 64 [default: 19200]")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "speed.json"))
     args = ap.parse_args()
 
     import sentilstm
     from sentilstm.data import load_data
+    from sentilstm.fileio import atomic_write_text
+    from sentilstm.onnx_runtime import available_cores
 
     clf = sentilstm.load(args.model)
     dev = load_data(DATA / "dev.jsonl")
@@ -116,31 +176,58 @@ def main() -> None:
     fpt = flops_per_text(clf, mean_len)
     bound = bound_gflops * 1e9 / fpt
 
-    res: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                             "numpy_matmul_gflops": round(bound_gflops, 1)},
+    res: dict = {"machine": {"cpus": os.cpu_count(), "cores_available": available_cores(),
+                             "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+                             "python": platform.python_version(), "numpy_matmul_gflops": round(bound_gflops, 1)},
                  "model": repr(clf), "mean_tokens_dev": round(mean_len, 1), "flops_per_text": round(fpt),
-                 "bound_texts_per_s": round(bound)}
-    cs, rss = cold_start(args.model, max(3, args.repeats))
-    res["cold_start"] = {"median_s": round(cs, 3), "peak_rss_mb": round(rss, 1)}
+                 "bound_texts_per_s": round(bound), "repeats": args.repeats}
+    cs, rss = cold_start(args.model, max(5, args.repeats))
+    res["cold_start"] = {"median_s": round(cs, 3), "peak_rss_mb": round(rss, 1), "runs": max(5, args.repeats)}
+
     res["inference"] = {}
+
+    def record(key: str, tps: float, runs: int) -> None:
+        res["inference"][key] = {"texts_per_s": round(tps), "fraction_of_bound": round(tps / bound, 3), "runs": runs}
+
     for name, texts in (("dev_2000", dev.texts), ("train_50000", big)):
-        for engine in ("numpy", "keras"):
-            tps = time_inference(clf, texts, engine, args.repeats if name == "dev_2000" else 1)
-            res["inference"][f"{name}/{engine}"] = {"texts_per_s": round(tps), "fraction_of_bound": round(tps / bound, 3)}
+        reps = args.repeats
+        record(f"{name}/tokenisation only", median_rate(lambda: clf.encode(texts), len(texts), reps), reps)
+        seqs = clf.encode(texts)
+        onnx = clf.onnx_runtime()
+        record(f"{name}/onnx, ids given", median_rate(lambda: onnx.predict_seqs(seqs, 256), len(texts), reps), reps)
+        for engine in ("onnx", "numpy", "keras"):
+            runs = reps if name == "dev_2000" or engine == "onnx" else 1  # numpy/keras on 50k: one run
+            record(f"{name}/{engine}", time_inference(clf, texts, engine, runs), runs)
     n = 6400
     ours = time_training(clf, train.texts[:n], train.labels[:n], False, args.train_steps, args.repeats)
     ref = time_training(clf, train.texts[:n], train.labels[:n], True, args.train_steps, args.repeats)
     res["training"] = {"ours_examples_per_s": round(ours), "keras_lstm_examples_per_s": round(ref),
-                       "ratio_ours_to_keras": round(ours / ref, 3)}
+                       "ratio_ours_to_keras": round(ours / ref, 3),
+                       "memory": training_rss(clf, args.rss_train_examples)}
+    res["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
 
-    print(f"model: {res['model']}; mean tokens {mean_len:.1f}; {fpt / 1e6:.2f} MFLOP/text; "
-          f"numpy matmul {bound_gflops:.0f} GFLOP/s -> bound {bound:,.0f} texts/s")
-    print(f"cold start (sentilstm predict): {cs:.2f} s median, peak RSS {rss:.0f} MB")
+    mem = res["training"]["memory"]
+    rss_label = f"training peak RSS ({mem['steps']} steps)"
+    lines = [
+        f"model: {res['model']}; mean tokens {mean_len:.1f}; {fpt / 1e6:.2f} MFLOP/text; numpy matmul "
+        f"{bound_gflops:.0f} GFLOP/s -> bound {bound:,.0f} texts/s; {available_cores()} cores; load average "
+        f"{res['machine']['load_average_1min_at_start']} -> {res['machine']['load_average_1min_at_end']}",
+        "",
+        f"| {'measure':<40} | {'value':>16} | {'of bound':>8} |",
+        f"| {'-' * 40} | {'-' * 16}: | {'-' * 8}: |",
+    ]
     for k, v in res["inference"].items():
-        print(f"inference {k:<22} {v['texts_per_s']:>8,} texts/s  ({v['fraction_of_bound']:.0%} of bound)")
-    print(f"training: ours {ours:,.0f} ex/s, keras.layers.LSTM {ref:,.0f} ex/s, ratio {ours / ref:.2f}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(res, indent=2) + "\n")
+        lines.append(f"| inference {k:<30} | {v['texts_per_s']:>8,} texts/s | {v['fraction_of_bound']:>8.0%} |")
+    lines += [
+        f"| {'cold start `sentilstm predict` (median)':<40} | {cs:>14.2f} s | {'':>8} |",
+        f"| {'cold start peak RSS':<40} | {rss:>13.0f} MB | {'':>8} |",
+        f"| {'training, our cell':<40} | {ours:>10,.0f} ex/s | {'':>8} |",
+        f"| {'training, keras.layers.LSTM':<40} | {ref:>10,.0f} ex/s | {'':>8} |",
+        f"| {'training ratio ours / keras.layers.LSTM':<40} | {ours / ref:>16.2f} | {'':>8} |",
+        f"| {rss_label:<40} | {mem['peak_rss_mb']:>13,.0f} MB | {'':>8} |",
+    ]
+    print("\n".join(lines))
+    atomic_write_text(args.out, json.dumps(res, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -1,12 +1,14 @@
 """``SentimentClassifier``: the estimator users hold (scikit-learn's shape).
 
 ``fit`` trains a tokenizer and the Keras model (importing Keras then); ``predict_proba`` runs
-the NumPy runtime by default, so loading a model and classifying never imports TensorFlow.
-``engine="keras"`` runs the Keras model instead (same numbers to 1e-5; tested).
+onnxruntime on many texts and the NumPy runtime on a few (``engine="auto"``), so loading a
+model and classifying never imports TensorFlow.  ``engine="keras"`` runs the Keras model
+instead (same numbers to 1e-5; tested).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import platform
 import sys
@@ -27,6 +29,12 @@ from .tokenizer import TextEncoder
 __all__ = ["SentimentClassifier", "load"]
 
 Texts = str | Iterable[str]
+
+ENGINES = ("auto", "onnx", "numpy", "keras")
+# engine="auto" runs numpy below this many texts: importing onnx + onnxruntime and building the
+# session cost about 0.2-0.4 s once (and ~50 MB), more than numpy spends on a few dozen texts,
+# and `sentilstm predict "one text"` must start in well under 1 s (benchmarks/speed.py).
+ONNX_MIN_TEXTS = 64
 
 
 def _as_texts(texts: Texts, name: str = "texts") -> list[str]:
@@ -84,6 +92,7 @@ class SentimentClassifier:
         self.meta: dict[str, Any] = {}
         self._runtime: NumpyRuntime | None = None
         self._keras_model: Any = None
+        self._onnx: Any = None  # OnnxRuntime, built on first use
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod
@@ -121,16 +130,21 @@ class SentimentClassifier:
         out: TextIO | None = sys.stderr,
         data_summary: dict[str, Any] | None = None,
         tokenizer: TextEncoder | None = None,
+        strategy: str | None = None,
     ) -> "SentimentClassifier":
         """Train tokenizer and model on ``texts``/``labels``; early-stop on ``dev`` AvgRec.
 
         Without ``dev``, a seeded, stratified 10 % of the training data is held out for it.
         ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one.
+        ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
+        ``config.train.strategy``; see :mod:`sentilstm.distributed`).
         """
         from .training import train_model  # imports Keras
 
         if config is not None:
             self.config = config
+        if strategy is not None:
+            self.config.train = dataclasses.replace(self.config.train, strategy=strategy)
         tc = self.config.train
         x = _as_texts(texts)
         y = _as_label_ids(labels, len(x))
@@ -152,13 +166,21 @@ class SentimentClassifier:
             x, y = x[: tc.max_train_examples], y[: tc.max_train_examples]
 
         started = time.perf_counter()
-        encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, self.config.tokenizer)
+        dist = None
+        if tc.strategy != "default":  # tf.distribute; the chief's tokenizer is shared with all workers
+            from .distributed import get_strategy, shared_encoder
+
+            dist = get_strategy(tc.strategy)
+            encoder = shared_encoder(dist, x, self.config.tokenizer, tokenizer)
+        else:
+            encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, self.config.tokenizer)
         result = train_model(encoder, self.config, encoder.encode(x), y, encoder.encode(dx), dy,
-                             verbose=verbose, out=out)
+                             verbose=verbose, out=out, strategy=dist)
         self.encoder = encoder
         self.weights = result.weights
         self._runtime = NumpyRuntime(self.config.model, self.weights)
         self._keras_model = None
+        self._onnx = None
 
         def counts(ids: np.ndarray) -> dict[str, int]:
             return dict(zip(LABELS, map(int, np.bincount(ids, minlength=len(LABELS)))))
@@ -174,6 +196,7 @@ class SentimentClassifier:
                 "epochs_run": result.history[-1]["epoch"] if result.history else 0,
                 "train_time_s": round(time.perf_counter() - started, 1),
                 "history": result.history,
+                **({"members": result.members} if result.members else {}),
             },
             "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
         }
@@ -200,14 +223,39 @@ class SentimentClassifier:
         assert self.encoder is not None
         return self.encoder.encode(_as_texts(texts))
 
-    def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "numpy") -> np.ndarray:
+    def onnx_runtime(self) -> Any:
+        """The :class:`~sentilstm.onnx_runtime.OnnxRuntime` of this classifier (built once, on first use)."""
+        self._check_fitted()
+        if self._onnx is None:
+            from .onnx_runtime import OnnxRuntime, onnxruntime_available
+
+            if not onnxruntime_available():
+                raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
+            self._onnx = OnnxRuntime.from_weights(self.config.model, self.weights)  # type: ignore[arg-type]
+        return self._onnx
+
+    def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "auto") -> np.ndarray:
         """Probabilities ``(n, 3)`` in LABELS order, rows summing to 1, in input order.
 
-        ``engine="numpy"`` (default, no TensorFlow) or ``"keras"`` (the Keras model).
+        ``engine``: ``"onnx"`` (onnxruntime; the fastest on many texts), ``"numpy"`` (starts
+        instantly), ``"keras"`` (the Keras model; imports TensorFlow), or ``"auto"`` (default):
+        numpy below ``ONNX_MIN_TEXTS`` texts or without onnxruntime, else onnx.  All agree
+        within 1e-5 (tested).
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        seqs = self.encode(texts)
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+        self._check_fitted()
+        assert self.encoder is not None
+        items = _as_texts(texts)
+        if engine == "auto":
+            from .onnx_runtime import onnxruntime_available
+
+            engine = "onnx" if len(items) >= ONNX_MIN_TEXTS and onnxruntime_available() else "numpy"
+        if engine == "onnx":
+            return self.onnx_runtime().predict_texts(items, self.encoder.encode, batch_size)
+        seqs = self.encoder.encode(items)
         if engine == "numpy":
             assert self._runtime is not None
             out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
@@ -218,7 +266,7 @@ class SentimentClassifier:
             from .training import predict_keras
 
             return predict_keras(self.keras_model(), seqs, batch_size)
-        raise ValueError(f"engine must be 'numpy' or 'keras', got {engine!r}")
+        raise AssertionError(engine)  # pragma: no cover - checked above
 
     def predict(self, texts: Texts, batch_size: int = 256) -> list[str]:
         """The most probable label of each text."""
@@ -230,6 +278,24 @@ class SentimentClassifier:
 
         x = _as_texts(texts)
         return classification_scores(_as_label_ids(labels, len(x)), self.predict_proba(x).argmax(axis=1))
+
+    def classify(self, texts: Texts, batch_size: int = 256) -> Any:
+        """Labels and probabilities together: a :class:`~sentilstm.display.Predictions` (a table in notebooks)."""
+        from .display import Predictions
+
+        x = _as_texts(texts)
+        return Predictions(x, self.predict_proba(x, batch_size))
+
+    def explain(self, texts: Texts, **options: Any) -> Any:
+        """Running sentiment and token attributions; see :func:`sentilstm.explain.explain`."""
+        from .explain import explain
+
+        return explain(texts, self, **options)
+
+    def _repr_html_(self) -> str:
+        from .display import classifier_html
+
+        return classifier_html(self)
 
     @property
     def n_parameters(self) -> int:

@@ -97,8 +97,17 @@ def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) ->
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle directory [default: shipped model].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--text-column", default="text", show_default=True, help="Column holding the text in .jsonl/.csv files.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="With --file: write a Parquet file (the file's columns + label, p_negative, p_neutral, "
+                   "p_positive), streaming big files; --format is then not used.")
+@click.option("--engine", type=click.Choice(["local", "ray", "spark"]), default=None,
+              help="With --out: score in this process (local, constant memory), on Ray Data or on Spark "
+                   "(pip install sentilstm[ray] / [spark]) [default: local].")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="With --engine ray/spark: workers in local mode [default: all CPUs].")
 def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | None, batch_size: int,
-            text_column: str) -> None:
+            text_column: str, out_path: str | None = None, engine: str | None = None,
+            workers: int | None = None) -> None:
     """Classify TEXT arguments, a file, or stdin; one result per input, in input order.
 
     With no TEXT and piped input, reads stdin (one text per line). An empty line is an
@@ -110,6 +119,18 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
     """
     from . import LABELS, load
 
+    if out_path is not None or engine is not None or workers is not None:
+        if out_path is None:
+            raise click.UsageError("--engine and --workers go with --out FILE.parquet (and --file)")
+        if texts or file is None or file == "-":
+            raise click.UsageError("--out needs --file PATH (a .txt, .jsonl, .csv or .tsv file), not TEXT or stdin")
+        from .scoring import score_file
+
+        done = score_file(file, out_path, model=model, text_column=text_column, batch_size=batch_size,
+                          engine=engine or "local", workers=workers)
+        click.echo(f"scored {done['rows']} texts from {file} -> {out_path} ({done['engine']}, {done['seconds']:.1f}s)",
+                   err=True)
+        return
     inputs = _gather_texts(texts, file, text_column)
     probs = load(model).predict_proba(inputs, batch_size=batch_size) if inputs else []
     out = sys.stdout
@@ -197,6 +218,9 @@ def _with_data_options(fn: Any) -> Any:
 @click.option("--vocab-size", type=click.IntRange(min=100), default=None, help="[default: 16000]")
 @click.option("--seed", type=int, default=None, help="Random seed [default: 13].")
 @click.option("--max-train-examples", type=click.IntRange(min=1), default=None, help="Use only the first N training rows.")
+@click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default=None,
+              help="tf.distribute: mirrored = this machine's devices; multi-worker = the cluster in TF_CONFIG "
+                   "(run the same command on every worker; the chief saves) [default: default].")
 @_with_data_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; epoch lines only.")
 def train(train_path: str | None, dev_path: str | None, dev_split: str | None, out_dir: str,
@@ -215,7 +239,7 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     sections = {"epochs": "train", "batch_size": "train", "learning_rate": "train", "patience": "train",
                 "seed": "train", "max_train_examples": "train", "units": "model", "embedding_dim": "model",
                 "layers": "model", "bidirectional": "model", "pooling": "model", "vocab_size": "tokenizer",
-                "tokenizer_model": "tokenizer"}
+                "tokenizer_model": "tokenizer", "strategy": "train"}
     data = config.to_dict()
     for key, value in overrides.items():
         if value is None:
@@ -224,6 +248,10 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
             value = [p.strip() for p in value.split(",") if p.strip()]
         data[sections[key]]["model" if key == "tokenizer_model" else key] = value
     config = ClassifierConfig.from_dict(data, where="options")
+    if config.train.strategy == "multi-worker":
+        from .distributed import cluster_spec
+
+        cluster_spec()  # a clear error now if TF_CONFIG is missing or malformed
 
     tr = _load_data(train_path, data_format, text_column, label_column, dataset, ds_path,
                     split or (None if train_path else "train"), label_map, what="--train", strict=strict)
@@ -242,10 +270,15 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
         tr.texts, tr.labels, dev=(dv.texts, dv.labels) if dv else None,
         verbose=2 if quiet or not sys.stderr.isatty() else 1, data_summary=summary,
     )
-    clf.save(out_dir)
+    from .distributed import is_chief
+
     t = clf.meta["training"]
     click.echo(f"best epoch {t['best_epoch']}/{t['epochs_run']}, {t['train_time_s']:.0f}s; "
                f"dev {format_headline(clf.meta['dev_metrics'])}", err=True)
+    if config.train.strategy == "multi-worker" and not is_chief():  # all workers hold the same weights
+        click.echo("trained; not the chief, so nothing saved (the chief writes the model)")
+        return
+    clf.save(out_dir)
     click.echo(f"saved {out_dir}")
 
 
@@ -336,6 +369,8 @@ def info(model: str | None, fmt: str) -> None:
 
 from .cli_report import report as _report; main.add_command(_report)  # noqa: E402
 from .cli_datasets import datasets as _datasets; main.add_command(_datasets)  # noqa: E402, E702
+from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402, E702
+from .cli_export import export as _export; main.add_command(_export)  # noqa: E402, E702
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -62,7 +62,7 @@ class ModelConfig:
     recurrent_dropout: float = 0.0
     head_dropout: float = 0.3
     pretrained_embeddings: str | None = None  # e.g. "glove-6b-50d": initial vectors (training only)
-    ensemble: int = 1  # members trained side by side (own seeds, own losses); probabilities averaged
+    ensemble: int = 1  # members (own seeds, own losses; see TrainConfig.ensemble_training); probabilities averaged
     vocab_size: int = 0  # filled in from the trained tokenizer
 
     def __post_init__(self) -> None:
@@ -90,13 +90,19 @@ class TrainConfig:
     label_smoothing: float = 0.0
     patience: int = 2  # epochs without dev AvgRec improvement before stopping
     evals_per_epoch: int = 1  # dev checks per epoch (the best checkpoint may fall mid-epoch)
+    ensemble_training: str = "independent"  # ensembles: "independent" members (own seed, batches, stopping) or "joint"
     ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
     seed: int = 13
     max_train_examples: int | None = None  # cap, for quick experiments
+    strategy: str = "default"  # "default", "mirrored" (local devices) or "multi-worker" (TF_CONFIG); distributed.py
 
     def __post_init__(self) -> None:
+        if self.strategy not in ("default", "mirrored", "multi-worker"):
+            raise ValueError(f"train.strategy must be 'default', 'mirrored' or 'multi-worker', got {self.strategy!r}")
         if self.class_weight not in (None, "balanced", "sqrt"):
             raise ValueError(f"train.class_weight must be 'balanced', 'sqrt' or null, got {self.class_weight!r}")
+        if self.ensemble_training not in ("independent", "joint"):
+            raise ValueError(f"train.ensemble_training must be 'independent' or 'joint', got {self.ensemble_training!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:
             raise ValueError("train.epochs, train.batch_size and train.evals_per_epoch must be >= 1")
 

@@ -7,6 +7,8 @@ metric we report) with a per-epoch history.
 
 from __future__ import annotations
 
+import copy
+import functools
 import sys
 import time
 from collections.abc import Sequence
@@ -17,10 +19,10 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
-from .config import ClassifierConfig
+from .config import ClassifierConfig, ModelConfig
 from .labels import LABELS
 from .metrics import classification_scores, format_headline
-from .model import build_models, member_prefixes, set_weight_dict, weight_dict
+from .model import build_model, build_models, member_prefixes, set_weight_dict, weight_dict
 from .tokenizer import TextEncoder
 
 __all__ = ["TrainResult", "train_model", "balanced_class_weights", "set_seed"]
@@ -95,6 +97,7 @@ class TrainResult:
     best_epoch: int
     history: list[dict[str, Any]] = field(default_factory=list)
     train_time_s: float = 0.0
+    members: list[dict[str, Any]] = field(default_factory=list)  # per-member dev figures (ensembles)
 
 
 class _DevMonitor:
@@ -145,11 +148,83 @@ def train_model(
     dev_labels: np.ndarray,
     verbose: int = 1,
     out: TextIO | None = sys.stderr,
+    strategy: Any = None,
 ) -> TrainResult:
-    """Train a fresh model on encoded sequences; return the weights of the best dev epoch."""
+    """Train a fresh model on encoded sequences; return the weights of the best dev checkpoint.
+
+    ``strategy``: a ``tf.distribute`` strategy from :func:`sentilstm.distributed.get_strategy`
+    (each model is then trained by :func:`sentilstm.distributed.train_one`); None: one device.
+
+    An ensemble (``model.ensemble > 1``) is trained as ``train.ensemble_training`` says:
+    ``"independent"`` (default) trains the members one after another, each with its own seed,
+    its own batch order and its own early stopping, then packs them into one model whose
+    output is their mean; ``"joint"`` trains them side by side on shared batches.
+    """
+    config.model.vocab_size = encoder.vocab_size
+    members = config.model.ensemble
+    train_one: Any = _train_one
+    if strategy is not None:
+        from .distributed import train_one as train_distributed
+
+        train_one = functools.partial(train_distributed, strategy)
+    if members == 1 or config.train.ensemble_training == "joint":
+        return train_one(encoder, config, train_seqs, train_labels, dev_seqs, dev_labels, verbose, out)
+    started = time.perf_counter()
+    single = copy.deepcopy(config)
+    single.model.ensemble = 1
+    results: list[TrainResult] = []
+    for k in range(members):
+        single.train.seed = config.train.seed + 1000 * k
+        if out is not None:
+            print(f"ensemble member {k + 1}/{members} (seed {single.train.seed})", file=out, flush=True)
+        results.append(train_one(encoder, single, train_seqs, train_labels, dev_seqs, dev_labels, verbose, out))
+    weights = pack_members(config.model, [r.weights for r in results])
+    model = build_model(config.model)
+    set_weight_dict(model, weights)
+    scores = classification_scores(dev_labels, predict_keras(model, dev_seqs).argmax(axis=1))
+    if out is not None:
+        print("ensemble of " + ", ".join(f"{r.dev_metrics['avg_recall']:.4f}" for r in results)
+              + f" -> dev {format_headline(scores)}", file=out, flush=True)
+    history = [{**row, "member": k} for k, r in enumerate(results) for row in r.history]
+    return TrainResult(weights=weights, dev_metrics=scores, best_epoch=max(r.best_epoch for r in results),
+                       history=history, train_time_s=time.perf_counter() - started,
+                       members=[{"seed": config.train.seed + 1000 * k, "best_epoch": r.best_epoch,
+                                 **{m: r.dev_metrics[m] for m in ("avg_recall", "f1_pn", "macro_f1", "accuracy")}}
+                                for k, r in enumerate(results)])
+
+
+def pack_members(config: ModelConfig, members: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The weights of an ensemble model from its members' single-model weights.
+
+    A single model's ``bilstm_0/forward_lstm_0/cell/kernel`` becomes member k's
+    ``mk_bilstm_0/forward_mk_lstm_0/cell/kernel`` (see :func:`sentilstm.model.member_prefixes`).
+    """
+    if len(members) != config.ensemble:
+        raise ValueError(f"{len(members)} members given for an ensemble of {config.ensemble}")
+    packed = {
+        prefix + name.replace("ward_lstm_", f"ward_{prefix}lstm_"): value
+        for prefix, weights in zip(member_prefixes(config), members)
+        for name, value in weights.items()
+    }
+    expected = {v.path for v in build_model(config).weights}
+    if set(packed) != expected:
+        raise ValueError(f"members do not pack into the ensemble: {sorted(set(packed) ^ expected)[:4]}")
+    return packed
+
+
+def _train_one(
+    encoder: TextEncoder,
+    config: ClassifierConfig,
+    train_seqs: Sequence[Sequence[int]],
+    train_labels: np.ndarray,
+    dev_seqs: Sequence[Sequence[int]],
+    dev_labels: np.ndarray,
+    verbose: int = 1,
+    out: TextIO | None = sys.stderr,
+) -> TrainResult:
+    """Train one model (or a jointly trained ensemble) from scratch; best dev checkpoint's weights."""
     tc = config.train
     set_seed(tc.seed)
-    config.model.vocab_size = encoder.vocab_size
     model, trainer = build_models(config.model, seed=tc.seed)
     if config.model.pretrained_embeddings:
         from .pretrained import init_embedding_matrix

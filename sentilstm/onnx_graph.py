@@ -1,0 +1,226 @@
+"""The classifier as an ONNX graph, built straight from a bundle's config and weights.
+
+No exporter and no TensorFlow: :func:`build_onnx_model` writes the graph node by node with
+``onnx.helper``, on ONNX's own ``LSTM`` operator (which onnxruntime runs as one fused kernel,
+several times faster than a loop of small ops).  It computes the function of
+:func:`sentilstm.model.build_model` in inference mode, as :mod:`sentilstm.runtime` does:
+
+    token_ids int64 [batch, time], right-padded with 0
+      ─► Gather(embeddings)                    (time-major: the LSTM operator wants [time, batch, dim])
+      ─► LSTM × layers, sequence_lens = count of non-zero ids, so padding is never read
+      ─► masked max | mean | attention pooling, concatenated
+      ─► dense head ─► softmax                 ─► probabilities float32 [batch, 3]
+
+Ensembles (``model.ensemble > 1``, weights prefixed ``m{k}_``): the members' probabilities are
+averaged.  Tested equal to the Keras model within 1e-5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .config import ModelConfig
+from .runtime import _Member  # the weight-name layout of one (ensemble member) network
+
+__all__ = ["build_onnx_model", "onnx_bytes", "INPUT_NAME", "OUTPUT_NAME", "OPSET"]
+
+INPUT_NAME, OUTPUT_NAME = "token_ids", "probabilities"
+OPSET = 17  # ReduceMax takes axes as an attribute up to 17; onnxruntime >= 1.13 runs it
+IR_VERSION = 8  # the IR of opset 17, so older runtimes can load the file too
+NEG = -1e9  # the "minus infinity" of masked max and attention, as in MaskedPooling
+
+
+def _onnx_lstm_weights(kernel: np.ndarray, rec: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Keras ``(in, 4u)``/``(u, 4u)``/``(4u,)`` in gate order [i, f, c, o] -> ONNX W, R, B rows [i, o, f, c]."""
+    units = rec.shape[0]
+
+    def reorder(m: np.ndarray) -> np.ndarray:  # rows grouped per gate: (4u, ...) [i,f,c,o] -> [i,o,f,c]
+        g = m.reshape(4, units, *m.shape[1:])
+        return np.concatenate([g[0], g[3], g[1], g[2]], axis=0)
+
+    w = reorder(kernel.T)  # (4u, in)
+    r = reorder(rec.T)  # (4u, u)
+    b = np.concatenate([reorder(bias), np.zeros(4 * units, np.float32)])  # Wb = Keras bias, Rb = 0
+    return w, r, b
+
+
+class _Graph:
+    """A small builder: unique names, initializers and nodes of one ONNX graph."""
+
+    def __init__(self) -> None:
+        from onnx import helper, numpy_helper
+
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.nodes: list[Any] = []
+        self.inits: list[Any] = []
+        self._shared: dict[Any, str] = {}
+        self._n = 0
+
+    def name(self, hint: str) -> str:
+        self._n += 1
+        return f"{hint}_{self._n}"
+
+    def const(self, hint: str, value: Any) -> str:
+        """An initializer; small constants (axes, shapes, scalars) are made once and shared."""
+        value = np.ascontiguousarray(value)
+        key = ("const", value.dtype.str, value.shape, value.tobytes()) if value.size <= 8 else None
+        if key in self._shared:
+            return self._shared[key]
+        name = self.name(hint)
+        self.inits.append(self.numpy_helper.from_array(value, name))
+        if key is not None:
+            self._shared[key] = name
+        return name
+
+    def op(self, op_type: str, inputs: list[str], hint: str | None = None, **attrs: Any) -> str:
+        out = self.name(hint or op_type.lower())
+        self.nodes.append(self.helper.make_node(op_type, inputs, [out], **attrs))
+        return out
+
+    def shared(self, key: str, build: Callable[[], str]) -> str:
+        """The output of ``build()``, made the first time ``key`` is asked for (masks the members share)."""
+        if key not in self._shared:
+            self._shared[key] = build()
+        return self._shared[key]
+
+
+class _Masks:
+    """Padding masks and counts from the token ids, each built on first use and shared by members.
+
+    ``T`` time, ``B`` batch; the 4-d ones broadcast over the LSTM output ``Y [T, dirs, B, u]``.
+    """
+
+    def __init__(self, g: _Graph, ids_tb: str) -> None:
+        from onnx import TensorProto
+
+        self.g, self.ids_tb, self.types = g, ids_tb, TensorProto
+
+    def mask(self) -> str:  # bool [T, B], true on tokens
+        g = self.g
+        return g.shared("mask", lambda: g.op("Not", [g.op("Equal", [self.ids_tb, g.const("pad", np.int64(0))])]))
+
+    def maskf(self) -> str:  # the same as float 0/1
+        return self.g.shared("maskf", lambda: self.g.op("Cast", [self.mask()], to=self.types.FLOAT))
+
+    def count(self) -> str:  # [B] tokens per text
+        g = self.g
+        return g.shared("count", lambda: g.op("ReduceSum", [self.maskf(), g.const("axes", np.array([0], np.int64))],
+                                               keepdims=0))
+
+    def seq_lens(self) -> str:  # the LSTM's sequence_lens
+        return self.g.shared("seq_lens", lambda: self.g.op("Cast", [self.count()], to=self.types.INT32))
+
+    def _count3(self) -> str:  # [1, B, 1]
+        g = self.g
+        shape = g.const("shape", np.array([1, -1, 1], np.int64))
+        return g.shared("count3", lambda: g.op("Reshape", [self.count(), shape]))
+
+    def nonempty3(self) -> str:  # [1, B, 1]: the text has a token
+        g = self.g
+        return g.shared("nonempty3", lambda: g.op("Greater", [self._count3(), g.const("zero", np.float32(0))]))
+
+    def count_clip3(self) -> str:  # [1, B, 1]: max(count, 1), the divisor of mean pooling
+        g = self.g
+        return g.shared("count_clip3", lambda: g.op("Max", [self._count3(), g.const("one", np.float32(1))]))
+
+    def maskf4(self) -> str:  # [T, 1, B, 1]
+        g = self.g
+        axes = g.const("axes", np.array([1, 3], np.int64))
+        return g.shared("maskf4", lambda: g.op("Unsqueeze", [self.maskf(), axes]))
+
+    def neg_bias4(self) -> str:  # [T, 1, B, 1]: 0 on tokens, -1e9 on padding
+        g = self.g
+        return g.shared("neg_bias4", lambda: g.op("Mul", [g.op("Sub", [g.const("one", np.float32(1)), self.maskf4()]),
+                                                          g.const("neg", np.float32(NEG))]))
+
+    def mask3(self) -> str:  # bool [T, B, 1]
+        g = self.g
+        return g.shared("mask3", lambda: g.op("Unsqueeze", [self.mask(), g.const("axes", np.array([2], np.int64))]))
+
+    def maskf3(self) -> str:  # float [T, B, 1]
+        g = self.g
+        return g.shared("maskf3", lambda: g.op("Unsqueeze", [self.maskf(), g.const("axes", np.array([2], np.int64))]))
+
+
+def _member(g: _Graph, config: ModelConfig, m: _Member, ids_tb: str, masks: _Masks, tag: str) -> str:
+    """Nodes of one member; returns the name of its probabilities ``[batch, 3]``."""
+    seq_lens = masks.seq_lens()
+    x = g.op("Gather", [g.const(f"{tag}embeddings", m.embeddings), ids_tb], f"{tag}embedded")  # [T, B, E]
+    for layer, directions in enumerate(m.layers):
+        parts = [_onnx_lstm_weights(k, r, b) for k, r, b, _ in directions]  # forward first, then backward
+        w, r, b = (np.stack([p[i] for p in parts]) for i in range(3))
+        dirs, units = len(parts), r.shape[-1]
+        y = g.op("LSTM", [x, g.const(f"{tag}W{layer}", w), g.const(f"{tag}R{layer}", r), g.const(f"{tag}B{layer}", b),
+                          seq_lens], f"{tag}lstm{layer}", hidden_size=units,
+                 direction="bidirectional" if dirs == 2 else "forward")  # Y: [T, dirs, B, u]
+        if layer < len(m.layers) - 1 or "attention" in config.pooling:
+            # [T, B, dirs * u], forward units then backward ones, as Keras concatenates them
+            x = g.op("Reshape", [g.op("Transpose", [y], perm=[0, 2, 1, 3]),
+                                 g.const("shape", np.array([0, 0, dirs * units], np.int64))])
+
+    def batch_major(pooled: str) -> str:  # [dirs, B, u] -> [B, dirs * u]
+        return g.op("Flatten", [g.op("Transpose", [pooled], perm=[1, 0, 2])], axis=1)
+
+    # max and mean pool Y as the LSTM gives it, [T, dirs, B, u], over axis 0: transposing the
+    # whole sequence to batch-major first costs onnxruntime more than the pooling (measured).
+    axis0 = g.const("axes", np.array([0], np.int64))
+    pooled = []
+    for mode in config.pooling:
+        if mode == "max":  # padded steps get -1e9 added; an all-padding row pools to 0
+            mx = g.op("ReduceMax", [g.op("Add", [y, masks.neg_bias4()])], axes=[0], keepdims=0)  # [dirs, B, u]
+            pooled.append(batch_major(g.op("Where", [masks.nonempty3(), mx, g.const("zero", np.float32(0))])))
+        elif mode == "mean":
+            total = g.op("ReduceSum", [g.op("Mul", [y, masks.maskf4()]), axis0], keepdims=0)  # [dirs, B, u]
+            pooled.append(batch_major(g.op("Div", [total, masks.count_clip3()])))
+        else:  # additive attention on x [T, B, C]: softmax over unpadded steps of v·tanh(W h + b)
+            k, b, v = m.att
+            hidden = g.op("Tanh", [g.op("Add", [g.op("MatMul", [x, g.const(f"{tag}att_kernel", k)]),
+                                                g.const(f"{tag}att_bias", b)])])  # [T, B, A]
+            scores = g.op("MatMul", [hidden, g.const(f"{tag}att_vector", v.reshape(-1, 1))])  # [T, B, 1]
+            scores = g.op("Where", [masks.mask3(), scores, g.const("neg", np.float32(NEG))])
+            weights = g.op("Mul", [g.op("Softmax", [scores], axis=0), masks.maskf3()])
+            pooled.append(g.op("ReduceSum", [g.op("Mul", [x, weights]), axis0], keepdims=0))  # [B, C]
+    feats = pooled[0] if len(pooled) == 1 else g.op("Concat", pooled, f"{tag}pooled", axis=1)
+    logits = g.op("Gemm", [feats, g.const(f"{tag}head_kernel", m.head_kernel), g.const(f"{tag}head_bias", m.head_bias)],
+                  f"{tag}logits")
+    return g.op("Softmax", [logits], f"{tag}probabilities", axis=1)
+
+
+def build_onnx_model(config: ModelConfig, weights: dict[str, np.ndarray], name: str = "sentilstm") -> Any:
+    """The classifier of ``config`` with ``weights`` (a bundle's ``weights.npz``) as an ``onnx.ModelProto``.
+
+    Input ``token_ids``: int64 ``[batch, time]``, right-padded with 0 ([PAD]).
+    Output ``probabilities``: float32 ``[batch, 3]`` in LABELS order.
+    """
+    from onnx import TensorProto, helper
+
+    prefixes = [""] if config.ensemble == 1 else [f"m{k}_" for k in range(config.ensemble)]
+    try:
+        members = [_Member(config, weights, p) for p in prefixes]
+    except KeyError as e:
+        raise ValueError(f"weights lack {e}, required by the model config") from None
+    g = _Graph()
+    ids_tb = g.op("Transpose", [INPUT_NAME], "ids_time_major", perm=[1, 0])  # [T, B]: the LSTM is time-major
+    masks = _Masks(g, ids_tb)
+    probs = [_member(g, config, m, ids_tb, masks, p) for m, p in zip(members, prefixes)]
+    g.nodes.append(helper.make_node("Mean" if len(probs) > 1 else "Identity", probs, [OUTPUT_NAME]))
+    graph = helper.make_graph(
+        g.nodes, name,
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.INT64, ["batch", "time"])],
+        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", 3])],
+        initializer=g.inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="sentilstm",
+                              doc_string="sentilstm sentiment classifier: token_ids int64 [batch, time] "
+                                         "(right-padded with 0) -> probabilities [batch, 3] "
+                                         "(negative, neutral, positive)")
+    model.ir_version = IR_VERSION
+    return model
+
+
+def onnx_bytes(config: ModelConfig, weights: dict[str, np.ndarray]) -> bytes:
+    """The serialized ONNX model (what ``onnxruntime.InferenceSession`` and ``model.onnx`` hold)."""
+    return build_onnx_model(config, weights).SerializeToString()
