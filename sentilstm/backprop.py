@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .runtime import NumpyRuntime, _Member, _sigmoid
+from .runtime import NumpyRuntime, _Member
 
 __all__ = ["member_probabilities_and_gradients", "probabilities_and_gradients"]
 
@@ -25,27 +25,8 @@ __all__ = ["member_probabilities_and_gradients", "probabilities_and_gradients"]
 def _lstm_forward(x: np.ndarray, mask: np.ndarray, kernel: np.ndarray, rec: np.ndarray, bias: np.ndarray,
                   reverse: bool) -> tuple[np.ndarray, list[Any]]:
     """One direction, as :meth:`NumpyRuntime._lstm`, also returning per-step caches."""
-    batch, steps, _ = x.shape
-    units = rec.shape[0]
-    xz = x @ kernel + bias
-    h = np.zeros((batch, units), dtype=np.float32)
-    c = np.zeros((batch, units), dtype=np.float32)
-    out = np.zeros((batch, steps, units), dtype=np.float32)
-    cache: list[Any] = [None] * steps
-    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-        z = xz[:, t] + h @ rec
-        i = _sigmoid(z[:, :units])
-        f = _sigmoid(z[:, units: 2 * units])
-        g = np.tanh(z[:, 2 * units: 3 * units])
-        o = _sigmoid(z[:, 3 * units:])
-        c_new = f * c + i * g
-        tc = np.tanh(c_new)
-        cache[t] = (i, f, g, o, tc, c)
-        m = mask[:, t: t + 1]
-        c = np.where(m, c_new, c)
-        h = np.where(m, o * tc, h)
-        out[:, t] = h
-    return out, cache
+    cache: list[Any] = [None] * x.shape[1]
+    return _Member._lstm(x, mask, kernel, rec, bias, reverse, cache), cache
 
 
 def _lstm_backward(dout: np.ndarray, mask: np.ndarray, kernel: np.ndarray, rec: np.ndarray, cache: list[Any],

@@ -38,7 +38,6 @@ import hashlib
 import json
 import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -282,10 +281,9 @@ def train_one(
     dev AvgRec checks ``train.evals_per_epoch`` times per epoch, early stopping, best weights.
     """
     import keras
-    from tqdm.auto import tqdm
 
-    from .model import build_models, member_prefixes, set_weight_dict, weight_dict
-    from .training import BucketedBatches, TrainResult, _DevMonitor, set_seed
+    from .model import build_models, set_weight_dict, weight_dict
+    from .training import BucketedBatches, _DevMonitor, init_pretrained_embeddings, run_epochs, set_seed
 
     tc = config.train
     if tc.ema is not None:
@@ -307,16 +305,7 @@ def train_one(
         model, trainer = build_models(config.model, seed=tc.seed)
         optimizer = keras.optimizers.Adam(tc.learning_rate)  # clipping is done in the step (see _Step)
         optimizer.build(trainer.trainable_variables)
-    if config.model.pretrained_embeddings:
-        from .pretrained import init_embedding_matrix
-
-        for k, prefix in enumerate(member_prefixes(config.model)):
-            matrix, coverage = init_embedding_matrix(encoder.tokenizer.get_vocab(), config.model.embedding_dim,
-                                                     config.model.pretrained_embeddings, seed=tc.seed + k)
-            model.get_layer(f"{prefix}embedding").embeddings.assign(matrix)
-        if out is not None:
-            print(f"embedding: {config.model.pretrained_embeddings} vectors for {coverage:.0%} of the vocabulary",
-                  file=out, flush=True)
+    init_pretrained_embeddings(model, encoder, config, out)
     # Dev checks run on a plain copy of the model outside the strategy (Keras's predict under
     # a multi-worker strategy hits the same bug as fit); weights are copied in before each check.
     eval_model, _ = build_models(config.model)
@@ -328,31 +317,8 @@ def train_one(
         print(f"strategy {tc.strategy}: {strategy.num_replicas_in_sync} replicas, global batch {tc.batch_size}",
               file=out, flush=True)
     members = config.model.ensemble
-    started = time.perf_counter()
-    for epoch in range(tc.epochs):
-        bar = tqdm(range(len(batches)), desc=f"epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
-                   file=out, disable=out is None or verbose != 1, dynamic_ncols=True)
-        total, seen = 0.0, 0
-        n = len(batches)
-        checks = {round(n * k / tc.evals_per_epoch) - 1: k for k in range(1, tc.evals_per_epoch + 1)}
-        stop = False
-        for i in bar:
-            x, y, w = batches[i]
-            total += step(x, y, w) / members * len(x)
-            seen += len(x)
-            if i % 20 == 0:
-                bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
-            if i in checks:
-                set_weight_dict(eval_model, weight_dict(model))
-                stop = monitor.check(round(epoch + checks[i] / tc.evals_per_epoch, 3), total / max(seen, 1))
-                stop = bool(_broadcast(strategy, np.array([int(stop)], np.int32))[0])  # the chief decides
-                if stop:
-                    break
-        bar.close()
-        batches.on_epoch_end()
-        if stop:
-            break
-    assert monitor.best is not None
-    _, best_epoch, weights, scores = monitor.best
-    return TrainResult(weights=weights, dev_metrics=scores, best_epoch=best_epoch, history=monitor.history,
-                       train_time_s=time.perf_counter() - started)
+    return run_epochs(
+        batches, lambda x, y, w: step(x, y, w) / members, monitor, tc, out, verbose,
+        before_check=lambda: set_weight_dict(eval_model, weight_dict(model)),
+        decide=lambda stop: bool(_broadcast(strategy, np.array([int(stop)], np.int32))[0]),  # the chief decides
+    )

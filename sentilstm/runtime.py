@@ -61,8 +61,11 @@ class _Member:
 
     @staticmethod
     def _lstm(x: np.ndarray, mask: np.ndarray, kernel: np.ndarray, rec: np.ndarray, bias: np.ndarray,
-              reverse: bool) -> np.ndarray:
-        """Run one LSTM direction over ``x`` (batch, time, dim); masked steps keep the state."""
+              reverse: bool, cache: list | None = None) -> np.ndarray:
+        """Run one LSTM direction over ``x`` (batch, time, dim); masked steps keep the state.
+
+        ``cache``: a list of length ``time`` that receives each step's gates (for backprop.py).
+        """
         batch, steps, _ = x.shape
         units = rec.shape[0]
         # Hoisted input projection: one big matmul for all steps instead of one per step.
@@ -77,7 +80,10 @@ class _Member:
             c_hat = np.tanh(z[:, 2 * units : 3 * units])
             o = _sigmoid(z[:, 3 * units :])
             c_new = f * c + i * c_hat
-            h_new = o * np.tanh(c_new)
+            tanh_c = np.tanh(c_new)
+            h_new = o * tanh_c
+            if cache is not None:
+                cache[t] = (i, f, c_hat, o, tanh_c, c)
             m = mask[:, t : t + 1]
             c = np.where(m, c_new, c)
             h = np.where(m, h_new, h)

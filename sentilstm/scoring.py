@@ -264,7 +264,18 @@ def read_batches(path: str | os.PathLike[str], text_column: str = "text", block_
         for batch in reader:
             yield pa.Table.from_batches([batch])
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        if kind == "jsonl":
+            _find_bad_json_line(path)  # pyarrow counts rows per block; name the file's line instead
         raise DataError(f"{path}: {str(e).splitlines()[0]}") from None
+
+
+def _find_bad_json_line(path: Path) -> None:
+    """Re-read ``path`` line by line (constant memory) and raise DataError at its first bad line."""
+    from .data.files import iter_json_objects
+
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        for _ in iter_json_objects(path, enumerate((line.rstrip("\n") for line in f), 1)):
+            pass
 
 
 def _null_texts(table: Any, text_column: str, offset: int, path: Path) -> None:

@@ -11,7 +11,7 @@ import copy
 import functools
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -212,6 +212,22 @@ def pack_members(config: ModelConfig, members: Sequence[dict[str, np.ndarray]]) 
     return packed
 
 
+def init_pretrained_embeddings(model: keras.Model, encoder: TextEncoder, config: ClassifierConfig,
+                               out: TextIO | None) -> None:
+    """Set each member's embedding to ``config.model.pretrained_embeddings`` vectors (if any)."""
+    name = config.model.pretrained_embeddings
+    if not name:
+        return
+    from .pretrained import init_embedding_matrix
+
+    for k, prefix in enumerate(member_prefixes(config.model)):
+        matrix, coverage = init_embedding_matrix(encoder.tokenizer.get_vocab(), config.model.embedding_dim, name,
+                                                 seed=config.train.seed + k)
+        model.get_layer(f"{prefix}embedding").embeddings.assign(matrix)
+    if out is not None:
+        print(f"embedding: {name} vectors for {coverage:.0%} of the vocabulary", file=out, flush=True)
+
+
 def _train_one(
     encoder: TextEncoder,
     config: ClassifierConfig,
@@ -226,16 +242,7 @@ def _train_one(
     tc = config.train
     set_seed(tc.seed)
     model, trainer = build_models(config.model, seed=tc.seed)
-    if config.model.pretrained_embeddings:
-        from .pretrained import init_embedding_matrix
-
-        for k, prefix in enumerate(member_prefixes(config.model)):
-            matrix, coverage = init_embedding_matrix(encoder.tokenizer.get_vocab(), config.model.embedding_dim,
-                                                     config.model.pretrained_embeddings, seed=tc.seed + k)
-            model.get_layer(f"{prefix}embedding").embeddings.assign(matrix)
-        if out is not None:
-            print(f"embedding: {config.model.pretrained_embeddings} vectors for {coverage:.0%} of the vocabulary",
-                  file=out, flush=True)
+    init_pretrained_embeddings(model, encoder, config, out)
     loss: Any = keras.losses.SparseCategoricalCrossentropy()
     if tc.label_smoothing > 0:
         # Label smoothing needs one-hot targets; the batches carry ids, so smooth them here.
@@ -253,9 +260,28 @@ def _train_one(
         cw = np.sqrt(balanced_class_weights(train_labels))
     batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed)
     monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, optimizer=optimizer)
+
+    def step(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+        if members > 1:
+            y, w = [y] * members, [w] * members
+        # train_on_batch reports this batch's loss; run_epochs keeps the epoch's running mean
+        return float(trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"]) / members
+
+    return run_epochs(batches, step, monitor, tc, out, verbose)
+
+
+def run_epochs(batches: BucketedBatches, step: Callable[[np.ndarray, np.ndarray, np.ndarray], float],
+               monitor: _DevMonitor, tc: Any, out: TextIO | None, verbose: int,
+               before_check: Callable[[], None] | None = None,
+               decide: Callable[[bool], bool] | None = None) -> TrainResult:
+    """The epoch loop: ``step`` each batch, dev checks ``tc.evals_per_epoch`` times per epoch, early stop.
+
+    Our own loop rather than ``fit()``: batches have varying widths (length bucketing), which
+    Keras's data adapters would pin to the first batches' shape.  ``before_check`` runs before
+    each dev check and ``decide`` may overrule the stop decision (distributed training: the
+    chief decides for all workers).
+    """
     started = time.perf_counter()
-    # Our own epoch loop over train_on_batch: batches have varying widths (length bucketing),
-    # which Keras's fit() data adapters would pin to the first batches' shape.
     for epoch in range(tc.epochs):
         bar = tqdm(range(len(batches)), desc=f"epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
                    file=out, disable=out is None or verbose != 1, dynamic_ncols=True)
@@ -265,16 +291,16 @@ def _train_one(
         stop = False
         for i in bar:
             x, y, w = batches[i]
-            if members > 1:
-                y, w = [y] * members, [w] * members
-            # train_on_batch reports this batch's loss; keep the epoch's running mean ourselves
-            logs = trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)
-            total += float(logs["loss"]) / members * len(x)
+            total += step(x, y, w) * len(x)
             seen += len(x)
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
             if i in checks:  # dev evaluation, several times per epoch if evals_per_epoch > 1
+                if before_check is not None:
+                    before_check()
                 stop = monitor.check(round(epoch + checks[i] / tc.evals_per_epoch, 3), total / max(seen, 1))
+                if decide is not None:
+                    stop = decide(stop)
                 if stop:
                     break
         bar.close()

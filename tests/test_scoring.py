@@ -125,6 +125,22 @@ def test_cli_out_writes_parquet(tmp_path, frame):
     assert res.exit_code == 2 and "--file" in res.output
 
 
+def test_bad_json_line_is_named_by_its_line_in_the_file(tmp_path):
+    from sentilstm.data import DataError
+    from sentilstm.scoring import read_batches
+
+    lines = [json.dumps({"text": f"tweet number {i}, " * 4}) for i in range(3000)]
+    lines.insert(2500, '{"text": "unterminated')  # far past pyarrow's first block
+    (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad\.jsonl: line 2501: invalid JSON"):
+        for _ in read_batches(tmp_path / "bad.jsonl", block_bytes=1 << 14):
+            pass
+    assert not (tmp_path / "o.parquet").exists()
+    with pytest.raises(DataError, match="line 2501"):
+        score_file(tmp_path / "bad.jsonl", tmp_path / "o.parquet")
+    assert not (tmp_path / "o.parquet").exists()
+
+
 def test_missing_engine_names_the_extra(tmp_path, monkeypatch):
     _write_txt(tmp_path / "t.txt", ["hello"])
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
