@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,6 +49,9 @@ def test_every_engine_agrees_with_keras_on_dev(default, dev_data):
 
 
 def test_console_script_predicts_positive():
-    r = subprocess.run(["sentilstm", "predict", "I love this product!"], capture_output=True, text=True)
+    # the script installed beside this interpreter (the environment need not be activated)
+    script = Path(sys.executable).with_name("sentilstm")
+    assert script.exists(), f"console script not installed: {script}"
+    r = subprocess.run([str(script), "predict", "I love this product!"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[0] == "positive"

@@ -189,6 +189,7 @@ def test_ray_two_actors(ray_session, frame, tmp_path):
 def spark():
     from pyspark.sql import SparkSession
 
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this environment's packages
     session = (SparkSession.builder.master("local[2]").appName("sentilstm-tests")
                .config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false").getOrCreate())
