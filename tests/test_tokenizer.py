@@ -54,7 +54,8 @@ def test_wordpiece_ids_are_canonical(train_data):
     assert pieces == sorted(pieces)
 
 
-TINY = ["good movie , good day", "bad movie :( bad day", "the movie was good", "the day was bad", "<user> loved it"]
+TINY = ["good movie , good day", "bad movie :( bad day", "the movie was good", "the day was bad", "<user> loved it",
+        "was was was"]  # "was" most frequent: frequency order is not alphabetical
 
 
 def _ordered_vocab(enc):
