@@ -108,6 +108,7 @@ class TrainConfig:
     evals_per_epoch: int = 1  # dev checks per epoch (the best checkpoint may fall mid-epoch)
     ensemble_training: str = "independent"  # ensembles: "independent" members (own seed, batches, stopping) or "joint"
     ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
+    freeze_embedding_epochs: int = 0  # embedding kept fixed (e.g. at its GloVe init) for the first epochs; local trainer only
     seed: int = 13
     max_train_examples: int | None = None  # cap, for quick experiments
     strategy: str = "default"  # "default", "mirrored" (local devices) or "multi-worker" (TF_CONFIG); distributed.py
@@ -119,6 +120,8 @@ class TrainConfig:
             raise ValueError(f"train.class_weight must be 'balanced', 'sqrt' or null, got {self.class_weight!r}")
         if self.ensemble_training not in ("independent", "joint"):
             raise ValueError(f"train.ensemble_training must be 'independent' or 'joint', got {self.ensemble_training!r}")
+        if self.freeze_embedding_epochs < 0:
+            raise ValueError(f"train.freeze_embedding_epochs must be >= 0, got {self.freeze_embedding_epochs}")
         if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:
             raise ValueError("train.epochs, train.batch_size and train.evals_per_epoch must be >= 1")
 
