@@ -34,18 +34,34 @@ def _from_dict(cls: type[T], data: dict[str, Any], where: str) -> T:
 class TokenizerConfig:
     """How texts become token ids."""
 
-    model: str = "wordpiece"  # "wordpiece" or "bpe"
-    vocab_size: int = 16000
+    model: str = "wordpiece"  # "wordpiece", "bpe" or "wordlevel" (whole words, the rest [UNK])
+    vocab_size: int = 16000  # entries learnt from the training texts
     min_frequency: int = 2
     max_length: int = 128  # tokens kept per text (the first ones); see tokenizer.py
+    # wordlevel only: "glove-6b-50d:N" appends the N most frequent pretrained words not learnt from
+    # the training texts, so unseen words get their pretrained vector rather than [UNK]
+    extra_vocab: str | None = None
 
     def __post_init__(self) -> None:
-        if self.model not in ("wordpiece", "bpe"):
-            raise ValueError(f"tokenizer.model must be wordpiece or bpe, got {self.model!r}")
+        if self.model not in ("wordpiece", "bpe", "wordlevel"):
+            raise ValueError(f"tokenizer.model must be wordpiece, bpe or wordlevel, got {self.model!r}")
+        if self.extra_vocab is not None:
+            if self.model != "wordlevel":
+                raise ValueError("tokenizer.extra_vocab needs tokenizer.model wordlevel")
+            self.extra_vocab_source()  # validates the format
         if self.vocab_size < 100:
             raise ValueError(f"tokenizer.vocab_size must be >= 100, got {self.vocab_size}")
         if self.max_length < 1:
             raise ValueError(f"tokenizer.max_length must be >= 1, got {self.max_length}")
+
+    def extra_vocab_source(self) -> tuple[str, int] | None:
+        """``extra_vocab`` as ``(pretrained name, count)``, or None."""
+        if self.extra_vocab is None:
+            return None
+        name, _, count = str(self.extra_vocab).partition(":")
+        if not name or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"tokenizer.extra_vocab must look like 'glove-6b-50d:40000', got {self.extra_vocab!r}")
+        return name, int(count)
 
 
 @dataclass
@@ -92,6 +108,7 @@ class TrainConfig:
     evals_per_epoch: int = 1  # dev checks per epoch (the best checkpoint may fall mid-epoch)
     ensemble_training: str = "independent"  # ensembles: "independent" members (own seed, batches, stopping) or "joint"
     ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
+    freeze_embedding_epochs: int = 0  # embedding kept fixed (e.g. at its GloVe init) for the first epochs; local trainer only
     seed: int = 13
     max_train_examples: int | None = None  # cap, for quick experiments
     strategy: str = "default"  # "default", "mirrored" (local devices) or "multi-worker" (TF_CONFIG); distributed.py
@@ -103,6 +120,8 @@ class TrainConfig:
             raise ValueError(f"train.class_weight must be 'balanced', 'sqrt' or null, got {self.class_weight!r}")
         if self.ensemble_training not in ("independent", "joint"):
             raise ValueError(f"train.ensemble_training must be 'independent' or 'joint', got {self.ensemble_training!r}")
+        if self.freeze_embedding_epochs < 0:
+            raise ValueError(f"train.freeze_embedding_epochs must be >= 0, got {self.freeze_embedding_epochs}")
         if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:
             raise ValueError("train.epochs, train.batch_size and train.evals_per_epoch must be >= 1")
 

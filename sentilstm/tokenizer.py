@@ -39,7 +39,11 @@ class TextEncoder:
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def train(cls, texts: Iterable[str], config: TokenizerConfig) -> "TextEncoder":
-        """Train a subword tokenizer of kind ``config.model`` on (normalised) ``texts``.
+        """Train a tokenizer of kind ``config.model`` on (normalised) ``texts``.
+
+        ``wordlevel`` keeps whole words (``vocab_size`` most frequent, at least ``min_frequency``
+        times), optionally followed by ``config.extra_vocab`` pretrained words (see
+        :meth:`_extra_words`); every other word is ``[UNK]``.
 
         Note: ``tokenizers``' trainers break frequency ties in hash-map order, so two trainings
         on the same texts can differ in a few rare vocabulary entries; everything downstream of
@@ -52,6 +56,11 @@ class TextEncoder:
                 vocab_size=config.vocab_size, min_frequency=config.min_frequency, special_tokens=special
             )
             tok.decoder = decoders.WordPiece()
+        elif config.model == "wordlevel":
+            tok = Tokenizer(models.WordLevel(unk_token=UNK_TOKEN))
+            trainer = trainers.WordLevelTrainer(
+                vocab_size=config.vocab_size, min_frequency=config.min_frequency, special_tokens=special
+            )
         else:
             tok = Tokenizer(models.BPE(unk_token=UNK_TOKEN, continuing_subword_prefix="##"))
             trainer = trainers.BpeTrainer(
@@ -73,7 +82,40 @@ class TextEncoder:
                 {**{t: i for i, t in enumerate(special)}, **{t: len(special) + i for i, t in enumerate(pieces)}},
                 unk_token=UNK_TOKEN, max_input_chars_per_word=50,
             )
+        elif config.model == "wordlevel":
+            # Same canonical numbering: special tokens, then the learnt words alphabetically, then
+            # any extra pretrained words in the pretrained vocabulary's (frequency) order.
+            vocab = tok.get_vocab(with_added_tokens=False)
+            words = sorted(t for t in vocab if t not in special)
+            extra = cls._extra_words(config, tok.pre_tokenizer, set(special) | set(words))
+            ordered = [*special, *words, *extra]
+            tok.model = models.WordLevel({t: i for i, t in enumerate(ordered)}, unk_token=UNK_TOKEN)
         return cls(tok, max_length=config.max_length)
+
+    @staticmethod
+    def _extra_words(config: TokenizerConfig, pre_tokenizer: pre_tokenizers.PreTokenizer, known: set[str]) -> list[str]:
+        """The ``config.extra_vocab`` words: the most frequent pretrained words not in ``known``.
+
+        Only words the pipeline can produce as one token are taken: ``normalize(w) == w`` (so no
+        numbers, which become ``<number>``, and no capitals) and the pre-tokenizer keeps ``w`` whole.
+        """
+        source = config.extra_vocab_source()
+        if source is None:
+            return []
+        from .pretrained import load_vectors
+
+        name, count = source
+        index, _ = load_vectors(name)
+        extra: list[str] = []
+        for word in sorted(index, key=index.__getitem__):  # rows are in corpus-frequency order
+            if len(extra) >= count:
+                break
+            if word in known or normalize(word) != word:
+                continue
+            pieces = pre_tokenizer.pre_tokenize_str(word)
+            if len(pieces) == 1 and pieces[0][0] == word:
+                extra.append(word)
+        return extra
 
     @classmethod
     def from_str(cls, json_str: str, max_length: int = 128) -> "TextEncoder":

@@ -249,9 +249,18 @@ def _train_one(
         def loss(y_true: Any, y_pred: Any) -> Any:
             onehot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), len(LABELS))
             return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=tc.label_smoothing)
-    optimizer = keras.optimizers.Adam(tc.learning_rate, clipnorm=tc.clipnorm, use_ema=tc.ema is not None,
-                                      ema_momentum=tc.ema or 0.99)
+    def new_optimizer() -> keras.optimizers.Optimizer:
+        return keras.optimizers.Adam(tc.learning_rate, clipnorm=tc.clipnorm, use_ema=tc.ema is not None,
+                                     ema_momentum=tc.ema or 0.99)
+
+    def set_embedding_trainable(trainable: bool) -> None:
+        for prefix in member_prefixes(config.model):
+            model.get_layer(f"{prefix}embedding").trainable = trainable  # shared with ``trainer``
+
+    optimizer = new_optimizer()
     members = config.model.ensemble
+    if tc.freeze_embedding_epochs:
+        set_embedding_trainable(False)
     trainer.compile(optimizer=optimizer, loss=loss if members == 1 else [loss] * members)
     cw = np.ones(len(LABELS), np.float32)
     if tc.class_weight == "balanced":
@@ -261,7 +270,19 @@ def _train_one(
     batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed)
     monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, optimizer=optimizer)
 
+    frozen_steps, steps = tc.freeze_embedding_epochs * len(batches), 0
+
     def step(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+        nonlocal steps
+        if frozen_steps and steps == frozen_steps:
+            # unfreeze: recompile (the train function captured the trainable variables) with a
+            # fresh optimizer, built for the full variable list
+            set_embedding_trainable(True)
+            monitor.optimizer = new_optimizer()
+            trainer.compile(optimizer=monitor.optimizer, loss=loss if members == 1 else [loss] * members)
+            if out is not None:
+                print(f"embedding: trainable from step {steps}", file=out, flush=True)
+        steps += 1
         if members > 1:
             y, w = [y] * members, [w] * members
         # train_on_batch reports this batch's loss; run_epochs keeps the epoch's running mean

