@@ -79,6 +79,7 @@ def main() -> int:
     ap.add_argument("--tokenizer", default=None,
                     help="reuse this tokenizer.json (or a bundle directory's) instead of training one: "
                          "tokenizers' trainer breaks frequency ties in hash order, the one nondeterministic step")
+    ap.add_argument("--seed", type=int, default=None, help="override train.seed of the config (seed-noise checks)")
     ap.add_argument("--quiet", action="store_true", help="epoch lines only, no progress bar")
     args = ap.parse_args()
 
@@ -89,6 +90,8 @@ def main() -> int:
 
     train, dev = load_data(DATA / "train.jsonl"), load_data(DATA / "dev.jsonl")
     config = ClassifierConfig.from_file(args.config)
+    if args.seed is not None:
+        config.train.seed = args.seed
     encoder = None
     if args.tokenizer:
         from sentilstm.tokenizer import TextEncoder
