@@ -8,8 +8,8 @@ times on a shared machine swing):
   * inference texts/s (tokenisation included) of each engine (onnx, numpy, keras) on the 2,000
     dev tweets and on 50,000 training tweets, as a fraction of the CPU's float32 bound (the
     model's FLOPs per text against the best numpy float32 matmul rate measured now, with all BLAS
-    threads or one); tokenisation alone and
-    the onnx engine on pre-tokenised ids, to show where the time goes;
+    threads or one); tokenisation alone and the onnx engine on pre-tokenised ids, to show where
+    the time goes;
   * cold start of `sentilstm predict "some text"` in a fresh process: median seconds of
     >= 5 runs and peak RSS;
   * peak RSS of training the model's architecture (a fresh process that fits it on the first
@@ -230,7 +230,8 @@ def main() -> None:
     rss_label = f"training peak RSS ({mem['steps']} steps)"
     lines = [
         f"model: {res['model']}; mean tokens {mean_len:.1f}; {fpt / 1e6:.2f} MFLOP/text; numpy matmul "
-        f"{bound_gflops:.0f} GFLOP/s (all threads {all_gflops:.0f}, one {one_gflops:.0f}) -> bound {bound:,.0f} texts/s; {available_cores()} cores; load average "
+        f"{bound_gflops:.0f} GFLOP/s (all threads {all_gflops:.0f}, one {one_gflops:.0f}) -> bound "
+        f"{bound:,.0f} texts/s; {available_cores()} cores; load average "
         f"{res['machine']['load_average_1min_at_start']} -> {res['machine']['load_average_1min_at_end']}",
         "",
         f"| {'measure':<40} | {'value':>16} | {'of bound':>8} |",

@@ -285,12 +285,12 @@ def train_one(
     from .model import build_models, set_weight_dict, weight_dict
     from .training import BucketedBatches, _DevMonitor, init_pretrained_embeddings, run_epochs, set_seed
 
-    if config.train.freeze_embedding_epochs:
-        raise ValueError("train.freeze_embedding_epochs is supported by the one-device trainer only, "
-                         "not with a distribution strategy")
     tc = config.train
     if tc.ema is not None:
         raise ValueError(f"train.ema is not supported with strategy {tc.strategy!r}; use the default strategy")
+    if tc.freeze_embedding_epochs:
+        raise ValueError(f"train.freeze_embedding_epochs is not supported with strategy {tc.strategy!r}; "
+                         "use the default strategy")
     multi = _multi_worker(strategy)
     chief = is_chief() if multi else True
     if not chief:

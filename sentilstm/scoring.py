@@ -403,10 +403,11 @@ def _spark_tables(path: Path, model: str | None, text_column: str, batch_size: i
 
     started_here = SparkSession.getActiveSession() is None
     # Python workers of a local session run $PYSPARK_PYTHON (else "python3" from PATH, which in a
-    # virtual environment that is not activated lacks our dependencies): default to this interpreter.
+    # virtual environment that is not activated lacks our dependencies; the builder's
+    # spark.pyspark.python is read by spark-submit only): default to this interpreter.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (SparkSession.builder.master(f"local[{workers}]").appName("sentilstm-score")
-             .config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
+             .config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     if started_here:
         spark.sparkContext.setLogLevel("ERROR")

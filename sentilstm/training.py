@@ -259,9 +259,10 @@ def _train_one(
 
     optimizer = new_optimizer()
     members = config.model.ensemble
+    losses = loss if members == 1 else [loss] * members
     if tc.freeze_embedding_epochs:
         set_embedding_trainable(False)
-    trainer.compile(optimizer=optimizer, loss=loss if members == 1 else [loss] * members)
+    trainer.compile(optimizer=optimizer, loss=losses)
     cw = np.ones(len(LABELS), np.float32)
     if tc.class_weight == "balanced":
         cw = balanced_class_weights(train_labels)
@@ -279,7 +280,7 @@ def _train_one(
             # fresh optimizer, built for the full variable list
             set_embedding_trainable(True)
             monitor.optimizer = new_optimizer()
-            trainer.compile(optimizer=monitor.optimizer, loss=loss if members == 1 else [loss] * members)
+            trainer.compile(optimizer=monitor.optimizer, loss=losses)
             if out is not None:
                 print(f"embedding: trainable from step {steps}", file=out, flush=True)
         steps += 1

@@ -191,7 +191,7 @@ def spark():
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this environment's packages
     session = (SparkSession.builder.master("local[2]").appName("sentilstm-tests")
-               .config("spark.pyspark.python", sys.executable).config("spark.ui.enabled", "false")
+               .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session
