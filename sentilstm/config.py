@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,6 +95,19 @@ class ModelConfig:
         return (2 if self.bidirectional else 1) * self.units * len(self.pooling)
 
 
+LR_SCHEDULES = ("constant", "cosine", "linear")
+
+
+def scheduled_lr(base: float, schedule: str, progress: float) -> float:
+    """Learning rate at ``progress`` (0 = first step, 1 = end of the last epoch) under ``schedule``."""
+    progress = min(max(progress, 0.0), 1.0)
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + math.cos(math.pi * progress))
+    if schedule == "linear":
+        return base * (1.0 - progress)
+    return base
+
+
 @dataclass
 class TrainConfig:
     """Optimisation: Adam, class weights, early stopping on dev AvgRec."""
@@ -101,9 +115,11 @@ class TrainConfig:
     epochs: int = 8
     batch_size: int = 64
     learning_rate: float = 2e-3
+    lr_schedule: str = "constant"  # "constant", or "cosine"/"linear" decay to 0 over ``epochs`` epochs
     clipnorm: float = 1.0
     class_weight: str | None = "balanced"  # "balanced", "sqrt" (square root of balanced) or None
     label_smoothing: float = 0.0
+    token_dropout: float = 0.0  # word dropout: share of training tokens replaced by [UNK] in each batch
     patience: int = 2  # epochs without dev AvgRec improvement before stopping
     evals_per_epoch: int = 1  # dev checks per epoch (the best checkpoint may fall mid-epoch)
     ensemble_training: str = "independent"  # ensembles: "independent" members (own seed, batches, stopping) or "joint"
@@ -120,6 +136,10 @@ class TrainConfig:
             raise ValueError(f"train.class_weight must be 'balanced', 'sqrt' or null, got {self.class_weight!r}")
         if self.ensemble_training not in ("independent", "joint"):
             raise ValueError(f"train.ensemble_training must be 'independent' or 'joint', got {self.ensemble_training!r}")
+        if not 0.0 <= self.token_dropout < 1.0:
+            raise ValueError(f"train.token_dropout must be in [0, 1), got {self.token_dropout}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if self.freeze_embedding_epochs < 0:
             raise ValueError(f"train.freeze_embedding_epochs must be >= 0, got {self.freeze_embedding_epochs}")
         if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:

@@ -291,6 +291,9 @@ def train_one(
     if tc.freeze_embedding_epochs:
         raise ValueError(f"train.freeze_embedding_epochs is not supported with strategy {tc.strategy!r}; "
                          "use the default strategy")
+    if tc.lr_schedule != "constant":
+        raise ValueError(f"train.lr_schedule {tc.lr_schedule!r} is not supported with strategy {tc.strategy!r}; "
+                         "use the default strategy")
     multi = _multi_worker(strategy)
     chief = is_chief() if multi else True
     if not chief:
@@ -314,7 +317,7 @@ def train_one(
     eval_model, _ = build_models(config.model)
     step = _Step(strategy, trainer, optimizer, config)
     batches = BucketedBatches(train_seqs, train_labels, _sample_weights(config, train_labels), tc.batch_size,
-                              tc.seed)
+                              tc.seed, tc.token_dropout)
     monitor = _DevMonitor(eval_model, dev_seqs, dev_labels, tc.patience, tc.epochs, out)
     if out is not None:
         print(f"strategy {tc.strategy}: {strategy.num_replicas_in_sync} replicas, global batch {tc.batch_size}",

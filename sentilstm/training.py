@@ -19,11 +19,11 @@ import keras
 import numpy as np
 from tqdm.auto import tqdm
 
-from .config import ClassifierConfig, ModelConfig
+from .config import ClassifierConfig, ModelConfig, scheduled_lr
 from .labels import LABELS
 from .metrics import classification_scores, format_headline
 from .model import build_model, build_models, member_prefixes, set_weight_dict, weight_dict
-from .tokenizer import TextEncoder
+from .tokenizer import PAD_ID, UNK_ID, TextEncoder
 
 __all__ = ["TrainResult", "train_model", "balanced_class_weights", "set_seed"]
 
@@ -53,10 +53,12 @@ class BucketedBatches:
     """
 
     def __init__(self, seqs: Sequence[Sequence[int]], labels: np.ndarray, sample_weights: np.ndarray,
-                 batch_size: int, seed: int) -> None:
+                 batch_size: int, seed: int, token_dropout: float = 0.0) -> None:
         self.seqs, self.labels, self.sample_weights = seqs, labels, sample_weights
         self.batch_size = batch_size
+        self.token_dropout = token_dropout
         self.rng = np.random.default_rng(seed)
+        self.drop_rng = np.random.default_rng([seed, 1])  # own stream: batch plans do not depend on it
         self.lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
         self._plan()
 
@@ -76,6 +78,9 @@ class BucketedBatches:
     def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         idx = self.batches[i]
         x = TextEncoder.pad([self.seqs[j] for j in idx])
+        if self.token_dropout > 0:  # word dropout: real tokens become [UNK], padding stays
+            drop = (self.drop_rng.random(x.shape) < self.token_dropout) & (x != PAD_ID)
+            x = np.where(drop, UNK_ID, x).astype(x.dtype)
         return x, self.labels[idx], self.sample_weights[idx]
 
     def on_epoch_end(self) -> None:
@@ -268,10 +273,12 @@ def _train_one(
         cw = balanced_class_weights(train_labels)
     elif tc.class_weight == "sqrt":  # a softer correction of the class imbalance
         cw = np.sqrt(balanced_class_weights(train_labels))
-    batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed)
+    batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed,
+                              tc.token_dropout)
     monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, optimizer=optimizer)
 
     frozen_steps, steps = tc.freeze_embedding_epochs * len(batches), 0
+    total_steps = tc.epochs * len(batches)
 
     def step(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
         nonlocal steps
@@ -283,6 +290,8 @@ def _train_one(
             trainer.compile(optimizer=monitor.optimizer, loss=losses)
             if out is not None:
                 print(f"embedding: trainable from step {steps}", file=out, flush=True)
+        if tc.lr_schedule != "constant":
+            monitor.optimizer.learning_rate = scheduled_lr(tc.learning_rate, tc.lr_schedule, steps / total_steps)
         steps += 1
         if members > 1:
             y, w = [y] * members, [w] * members

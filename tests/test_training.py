@@ -79,3 +79,61 @@ def test_freeze_embedding_epochs_keeps_the_initial_embedding(train_data, dev_dat
     assert not np.array_equal(trained["embedding/embeddings"], init)
     _, _, log = fit(freeze_embedding_epochs=1, epochs=2, patience=5)
     assert "embedding: trainable from step 10" in log  # 640 texts / 64 = 10 steps per epoch
+
+
+@pytest.mark.parametrize("schedule,mid", [("constant", 1.0), ("cosine", 0.5), ("linear", 0.5)])
+def test_scheduled_lr(schedule, mid):
+    from sentilstm.config import scheduled_lr
+
+    assert scheduled_lr(2e-3, schedule, 0.0) == pytest.approx(2e-3)
+    assert scheduled_lr(2e-3, schedule, 0.5) == pytest.approx(2e-3 * mid)
+    assert scheduled_lr(2e-3, schedule, 1.0) == pytest.approx(0.0 if schedule != "constant" else 2e-3)
+    assert scheduled_lr(2e-3, schedule, 0.25) >= scheduled_lr(2e-3, schedule, 0.75)
+    with pytest.raises(ValueError, match="train.lr_schedule must be one of constant, cosine, linear"):
+        ClassifierConfig.from_dict({"train": {"lr_schedule": "step"}})
+
+
+def test_lr_schedule_reaches_the_optimizer(train_data, dev_data, monkeypatch):
+    """Each step runs at the scheduled rate: the rates seen by the optimizer decay to ~0."""
+    import keras
+
+    seen: list[float] = []
+    original = keras.Model.train_on_batch
+
+    def spy(self, *args, **kwargs):
+        seen.append(float(keras.ops.convert_to_numpy(self.optimizer.learning_rate)))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "train_on_batch", spy)
+    cfg = ClassifierConfig.from_dict({
+        "tokenizer": {"vocab_size": 800, "max_length": 30},
+        "model": {"embedding_dim": 6, "units": 4},
+        "train": {"epochs": 2, "batch_size": 64, "seed": 3, "max_train_examples": 320, "patience": 5,
+                  "learning_rate": 0.01, "lr_schedule": "linear"}})
+    SentimentClassifier().fit(train_data.texts[:320], train_data.labels[:320],
+                              dev=(dev_data.texts[:60], dev_data.labels[:60]), verbose=0, out=None, config=cfg)
+    assert len(seen) == 10  # 320 / 64 = 5 steps per epoch, 2 epochs
+    np.testing.assert_allclose(seen, [0.01 * (1 - k / 10) for k in range(10)], rtol=1e-5)
+
+
+def test_token_dropout_replaces_real_tokens_only():
+    from sentilstm.tokenizer import PAD_ID, UNK_ID
+    from sentilstm.training import BucketedBatches
+
+    seqs = [list(range(2, 2 + n)) for n in (3, 8, 20, 20, 5)] * 40
+    labels = np.zeros(len(seqs), np.int32)
+    weights = np.ones(len(seqs), np.float32)
+    plain = BucketedBatches(seqs, labels, weights, 16, seed=1)
+    dropped = BucketedBatches(seqs, labels, weights, 16, seed=1, token_dropout=0.3)
+    n_real = n_unk = 0
+    for i in range(len(plain)):
+        (x0, _, _), (x1, _, _) = plain[i], dropped[i]
+        assert x0.shape == x1.shape  # same batch plan whatever the dropout
+        np.testing.assert_array_equal(x1[x0 == PAD_ID], PAD_ID)
+        changed = x1 != x0
+        assert (x1[changed] == UNK_ID).all()
+        n_real += int((x0 != PAD_ID).sum())
+        n_unk += int(changed.sum())
+    assert 0.25 < n_unk / n_real < 0.35
+    with pytest.raises(ValueError, match="token_dropout must be in"):
+        ClassifierConfig.from_dict({"train": {"token_dropout": 1.0}})
