@@ -124,6 +124,9 @@ class TrainConfig:
     evals_per_epoch: int = 1  # dev checks per epoch (the best checkpoint may fall mid-epoch)
     ensemble_training: str = "independent"  # ensembles: "independent" members (own seed, batches, stopping) or "joint"
     ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
+    # after each step the embedding moves this share of the way back to its initial vectors
+    # (decoupled L2 towards the pretrained init, a soft form of freezing); local trainer only
+    embedding_anchor: float = 0.0
     freeze_embedding_epochs: int = 0  # embedding kept fixed (e.g. at its GloVe init) for the first epochs; local trainer only
     seed: int = 13
     max_train_examples: int | None = None  # cap, for quick experiments
@@ -140,6 +143,8 @@ class TrainConfig:
             raise ValueError(f"train.token_dropout must be in [0, 1), got {self.token_dropout}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        if not 0.0 <= self.embedding_anchor < 1.0:
+            raise ValueError(f"train.embedding_anchor must be in [0, 1), got {self.embedding_anchor}")
         if self.freeze_embedding_epochs < 0:
             raise ValueError(f"train.freeze_embedding_epochs must be >= 0, got {self.freeze_embedding_epochs}")
         if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:

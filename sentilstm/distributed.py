@@ -291,6 +291,9 @@ def train_one(
     if tc.freeze_embedding_epochs:
         raise ValueError(f"train.freeze_embedding_epochs is not supported with strategy {tc.strategy!r}; "
                          "use the default strategy")
+    if tc.embedding_anchor:
+        raise ValueError(f"train.embedding_anchor is not supported with strategy {tc.strategy!r}; "
+                         "use the default strategy")
     if tc.lr_schedule != "constant":
         raise ValueError(f"train.lr_schedule {tc.lr_schedule!r} is not supported with strategy {tc.strategy!r}; "
                          "use the default strategy")

@@ -278,6 +278,11 @@ def _train_one(
     monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, optimizer=optimizer)
 
     frozen_steps, steps = tc.freeze_embedding_epochs * len(batches), 0
+    anchors = []
+    if tc.embedding_anchor > 0:
+        for prefix in member_prefixes(config.model):
+            var = model.get_layer(f"{prefix}embedding").embeddings
+            anchors.append((var, keras.ops.convert_to_tensor(keras.ops.convert_to_numpy(var))))
     total_steps = tc.epochs * len(batches)
 
     def step(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -296,7 +301,11 @@ def _train_one(
         if members > 1:
             y, w = [y] * members, [w] * members
         # train_on_batch reports this batch's loss; run_epochs keeps the epoch's running mean
-        return float(trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"]) / members
+        loss_value = float(trainer.train_on_batch(x, y, sample_weight=w, return_dict=True)["loss"]) / members
+        if anchors:  # pull the embedding back towards its initial (pretrained) vectors
+            for var, init in anchors:
+                var.assign(var - tc.embedding_anchor * (var - init))
+        return loss_value
 
     return run_epochs(batches, step, monitor, tc, out, verbose)
 

@@ -137,3 +137,27 @@ def test_token_dropout_replaces_real_tokens_only():
     assert 0.25 < n_unk / n_real < 0.35
     with pytest.raises(ValueError, match="token_dropout must be in"):
         ClassifierConfig.from_dict({"train": {"token_dropout": 1.0}})
+
+
+def test_embedding_anchor_pulls_the_embedding_back_to_its_init(train_data, dev_data):
+    """``embedding_anchor`` keeps the trained embedding close to where it started; 0 leaves it free."""
+    from sentilstm.model import build_models
+
+    base = {"tokenizer": {"vocab_size": 800, "max_length": 30},
+            "model": {"embedding_dim": 6, "units": 4, "head_dropout": 0.0, "embedding_dropout": 0.0},
+            "train": {"epochs": 1, "batch_size": 32, "seed": 3, "max_train_examples": 320,
+                      "learning_rate": 0.02}}
+    x, y = train_data.texts[:320], train_data.labels[:320]
+    dev = (dev_data.texts[:60], dev_data.labels[:60])
+
+    def drift(anchor: float) -> float:
+        cfg = ClassifierConfig.from_dict({**base, "train": {**base["train"], "embedding_anchor": anchor}})
+        clf = SentimentClassifier().fit(x, y, dev=dev, verbose=0, out=None, config=cfg)
+        init = weight_dict(build_models(clf.config.model, seed=3)[0])["embedding/embeddings"]
+        return float(np.abs(clf.weights["embedding/embeddings"] - init).max())
+
+    free, anchored = drift(0.0), drift(0.5)
+    assert free > 0.05
+    assert anchored < free / 3
+    with pytest.raises(ValueError, match="embedding_anchor must be in"):
+        ClassifierConfig.from_dict({"train": {"embedding_anchor": -0.1}})
