@@ -121,6 +121,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     token_dropout: float = 0.0  # word dropout: share of training tokens replaced by [UNK] in each batch
     patience: int = 2  # epochs without dev AvgRec improvement before stopping
+    # "best": the checkpoint with the best dev AvgRec (early stopping); "last": the final weights
+    # after all epochs (no choice made on dev; pairs with a decaying lr_schedule)
+    keep: str = "best"
     evals_per_epoch: int = 1  # dev checks per epoch (the best checkpoint may fall mid-epoch)
     ensemble_training: str = "independent"  # ensembles: "independent" members (own seed, batches, stopping) or "joint"
     ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
@@ -141,6 +144,8 @@ class TrainConfig:
             raise ValueError(f"train.ensemble_training must be 'independent' or 'joint', got {self.ensemble_training!r}")
         if not 0.0 <= self.token_dropout < 1.0:
             raise ValueError(f"train.token_dropout must be in [0, 1), got {self.token_dropout}")
+        if self.keep not in ("best", "last"):
+            raise ValueError(f"train.keep must be 'best' or 'last', got {self.keep!r}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if not 0.0 <= self.embedding_anchor < 1.0:

@@ -321,7 +321,7 @@ def train_one(
     step = _Step(strategy, trainer, optimizer, config)
     batches = BucketedBatches(train_seqs, train_labels, _sample_weights(config, train_labels), tc.batch_size,
                               tc.seed, tc.token_dropout)
-    monitor = _DevMonitor(eval_model, dev_seqs, dev_labels, tc.patience, tc.epochs, out)
+    monitor = _DevMonitor(eval_model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, keep_last=tc.keep == "last")
     if out is not None:
         print(f"strategy {tc.strategy}: {strategy.num_replicas_in_sync} replicas, global batch {tc.batch_size}",
               file=out, flush=True)

@@ -106,14 +106,21 @@ class TrainResult:
 
 
 class _DevMonitor:
-    """After each epoch: dev metrics, keep the best weights by AvgRec, say when to stop."""
+    """After each dev check: dev metrics, keep the best weights by AvgRec, say when to stop.
+
+    With ``keep_last`` the weights of the latest check are kept instead and training runs all its
+    epochs: no checkpoint is chosen on dev, so the dev figures are not inflated by that choice.
+    """
 
     def __init__(self, model: keras.Model, dev_seqs: Sequence[Sequence[int]], dev_labels: np.ndarray,
-                 patience: int, epochs: int, out: TextIO | None, optimizer: Any = None) -> None:
+                 patience: int, epochs: int, out: TextIO | None, optimizer: Any = None,
+                 keep_last: bool = False) -> None:
         self.model, self.dev_seqs, self.dev_labels = model, dev_seqs, dev_labels
         self.optimizer = optimizer
         self.patience, self.epochs, self.out = patience, epochs, out
-        self.best: tuple[float, int, dict[str, np.ndarray], dict[str, Any]] | None = None
+        self.keep_last = keep_last
+        self.best: tuple[float, float, dict[str, np.ndarray], dict[str, Any]] | None = None
+        self.last: tuple[float, float, dict[str, np.ndarray], dict[str, Any]] | None = None
         self.history: list[dict[str, Any]] = []
         self.started = time.perf_counter()
 
@@ -130,7 +137,11 @@ class _DevMonitor:
         probs = predict_keras(self.model, self.dev_seqs)
         scores = classification_scores(self.dev_labels, probs.argmax(axis=1))
         improved = self.best is None or scores["avg_recall"] > self.best[0]
-        if improved:
+        if self.keep_last:
+            self.last = (scores["avg_recall"], epoch, weight_dict(self.model), scores)
+            if improved:
+                self.best = (scores["avg_recall"], epoch, {}, scores)  # for the log only
+        elif improved:
             self.best = (scores["avg_recall"], epoch, weight_dict(self.model), scores)
         if raw is not None:
             set_weight_dict(self.model, raw)
@@ -141,7 +152,15 @@ class _DevMonitor:
             mark = "  *best" if improved else ""
             print(f"epoch {epoch:g}/{self.epochs}  loss={loss:.4f}  dev {format_headline(scores)}"
                   f"  [{row['elapsed_s']:.0f}s]{mark}", file=self.out, flush=True)
+        if self.keep_last:
+            return False
         return self.best is not None and epoch - self.best[1] >= self.patience - 1e-9
+
+    def kept(self) -> tuple[float, float, dict[str, np.ndarray], dict[str, Any]]:
+        """(AvgRec, epoch, weights, scores) of the checkpoint training returns."""
+        kept = self.last if self.keep_last else self.best
+        assert kept is not None, "no dev check ran"
+        return kept
 
 
 def train_model(
@@ -275,7 +294,8 @@ def _train_one(
         cw = np.sqrt(balanced_class_weights(train_labels))
     batches = BucketedBatches(train_seqs, train_labels.astype(np.int32), cw[train_labels], tc.batch_size, tc.seed,
                               tc.token_dropout)
-    monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, optimizer=optimizer)
+    monitor = _DevMonitor(model, dev_seqs, dev_labels, tc.patience, tc.epochs, out, optimizer=optimizer,
+                          keep_last=tc.keep == "last")
 
     frozen_steps, steps = tc.freeze_embedding_epochs * len(batches), 0
     anchors = []
@@ -347,7 +367,6 @@ def run_epochs(batches: BucketedBatches, step: Callable[[np.ndarray, np.ndarray,
         batches.on_epoch_end()
         if stop:
             break
-    assert monitor.best is not None
-    _, best_epoch, weights, scores = monitor.best
+    _, best_epoch, weights, scores = monitor.kept()
     return TrainResult(weights=weights, dev_metrics=scores, best_epoch=best_epoch, history=monitor.history,
                        train_time_s=time.perf_counter() - started)

@@ -161,3 +161,21 @@ def test_embedding_anchor_pulls_the_embedding_back_to_its_init(train_data, dev_d
     assert anchored < free / 3
     with pytest.raises(ValueError, match="embedding_anchor must be in"):
         ClassifierConfig.from_dict({"train": {"embedding_anchor": -0.1}})
+
+
+def test_keep_last_returns_the_final_weights(train_data, dev_data):
+    """``keep: last`` runs every epoch (no early stop) and returns the final checkpoint, whatever dev says."""
+    cfg = ClassifierConfig.from_dict({
+        "tokenizer": {"vocab_size": 800, "max_length": 30},
+        "model": {"embedding_dim": 6, "units": 4},
+        "train": {"epochs": 3, "batch_size": 64, "seed": 3, "max_train_examples": 320, "patience": 1,
+                  "evals_per_epoch": 2, "keep": "last", "lr_schedule": "cosine"}})
+    dev = (dev_data.texts[:80], dev_data.labels[:80])
+    clf = SentimentClassifier().fit(train_data.texts[:320], train_data.labels[:320], dev=dev, verbose=0,
+                                    out=None, config=cfg)
+    history = clf.meta["training"]["history"]
+    assert [row["epoch"] for row in history] == [0.5, 1, 1.5, 2, 2.5, 3]  # patience 1 did not stop it
+    assert clf.meta["dev_metrics"]["avg_recall"] == pytest.approx(history[-1]["avg_recall"])
+    assert clf.score(*dev)["avg_recall"] == pytest.approx(history[-1]["avg_recall"])
+    with pytest.raises(ValueError, match="train.keep must be 'best' or 'last'"):
+        ClassifierConfig.from_dict({"train": {"keep": "first"}})
