@@ -102,7 +102,8 @@ def main() -> int:
     started = time.perf_counter()
     clf = SentimentClassifier(config).fit(
         train.texts, train.labels, dev=(dev.texts, dev.labels), verbose=2 if args.quiet else 1, tokenizer=encoder,
-        data_summary={"train": {"source": str(DATA / "train.jsonl")}, "dev": {"source": str(DATA / "dev.jsonl")}},
+        # sources relative to the repository (as the README names them), not this machine's paths
+        data_summary={split: {"source": os.path.relpath(DATA / f"{split}.jsonl", REPO)} for split in ("train", "dev")},
     )
     wall = time.perf_counter() - started
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -286,16 +286,12 @@ def train_one(
     from .training import BucketedBatches, _DevMonitor, init_pretrained_embeddings, run_epochs, set_seed
 
     tc = config.train
-    if tc.ema is not None:
-        raise ValueError(f"train.ema is not supported with strategy {tc.strategy!r}; use the default strategy")
-    if tc.freeze_embedding_epochs:
-        raise ValueError(f"train.freeze_embedding_epochs is not supported with strategy {tc.strategy!r}; "
-                         "use the default strategy")
-    if tc.embedding_anchor:
-        raise ValueError(f"train.embedding_anchor is not supported with strategy {tc.strategy!r}; "
-                         "use the default strategy")
-    if tc.lr_schedule != "constant":
-        raise ValueError(f"train.lr_schedule {tc.lr_schedule!r} is not supported with strategy {tc.strategy!r}; "
+    unsupported = [name for name, used in (("ema", tc.ema is not None),
+                                           ("freeze_embedding_epochs", tc.freeze_embedding_epochs > 0),
+                                           ("embedding_anchor", tc.embedding_anchor > 0),
+                                           ("lr_schedule", tc.lr_schedule != "constant")) if used]
+    if unsupported:
+        raise ValueError(f"train.{unsupported[0]} is not supported with strategy {tc.strategy!r}; "
                          "use the default strategy")
     multi = _multi_worker(strategy)
     chief = is_chief() if multi else True

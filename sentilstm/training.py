@@ -119,8 +119,8 @@ class _DevMonitor:
         self.optimizer = optimizer
         self.patience, self.epochs, self.out = patience, epochs, out
         self.keep_last = keep_last
-        self.best: tuple[float, float, dict[str, np.ndarray], dict[str, Any]] | None = None
-        self.last: tuple[float, float, dict[str, np.ndarray], dict[str, Any]] | None = None
+        self.best_avg_recall, self.best_epoch = -1.0, 0.0
+        self.kept: tuple[float, dict[str, np.ndarray], dict[str, Any]] | None = None  # (epoch, weights, scores)
         self.history: list[dict[str, Any]] = []
         self.started = time.perf_counter()
 
@@ -136,13 +136,11 @@ class _DevMonitor:
             self.optimizer.finalize_variable_values(self.model.trainable_variables)
         probs = predict_keras(self.model, self.dev_seqs)
         scores = classification_scores(self.dev_labels, probs.argmax(axis=1))
-        improved = self.best is None or scores["avg_recall"] > self.best[0]
-        if self.keep_last:
-            self.last = (scores["avg_recall"], epoch, weight_dict(self.model), scores)
-            if improved:
-                self.best = (scores["avg_recall"], epoch, {}, scores)  # for the log only
-        elif improved:
-            self.best = (scores["avg_recall"], epoch, weight_dict(self.model), scores)
+        improved = scores["avg_recall"] > self.best_avg_recall
+        if improved:
+            self.best_avg_recall, self.best_epoch = scores["avg_recall"], epoch
+        if improved or self.keep_last:
+            self.kept = (epoch, weight_dict(self.model), scores)
         if raw is not None:
             set_weight_dict(self.model, raw)
         row = {"epoch": epoch, "loss": loss, "elapsed_s": round(time.perf_counter() - self.started, 1),
@@ -152,15 +150,7 @@ class _DevMonitor:
             mark = "  *best" if improved else ""
             print(f"epoch {epoch:g}/{self.epochs}  loss={loss:.4f}  dev {format_headline(scores)}"
                   f"  [{row['elapsed_s']:.0f}s]{mark}", file=self.out, flush=True)
-        if self.keep_last:
-            return False
-        return self.best is not None and epoch - self.best[1] >= self.patience - 1e-9
-
-    def kept(self) -> tuple[float, float, dict[str, np.ndarray], dict[str, Any]]:
-        """(AvgRec, epoch, weights, scores) of the checkpoint training returns."""
-        kept = self.last if self.keep_last else self.best
-        assert kept is not None, "no dev check ran"
-        return kept
+        return not self.keep_last and epoch - self.best_epoch >= self.patience - 1e-9
 
 
 def train_model(
@@ -367,6 +357,7 @@ def run_epochs(batches: BucketedBatches, step: Callable[[np.ndarray, np.ndarray,
         batches.on_epoch_end()
         if stop:
             break
-    _, best_epoch, weights, scores = monitor.kept()
+    assert monitor.kept is not None, "no dev check ran"
+    best_epoch, weights, scores = monitor.kept
     return TrainResult(weights=weights, dev_metrics=scores, best_epoch=best_epoch, history=monitor.history,
                        train_time_s=time.perf_counter() - started)
