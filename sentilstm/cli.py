@@ -343,16 +343,16 @@ def info(model: str | None, fmt: str) -> None:
         "model": repr(clf),
         "vocab_size": clf.encoder.vocab_size,
         "parameters": clf.n_parameters,
-        "config": clf.config.to_dict(),
+        "config": clf.config_.to_dict(),
         **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics")},
     }
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
         return
     click.echo(f"{doc['model']}\npath:        {doc['path']}\nvocabulary:  {doc['vocab_size']} tokens "
-               f"({clf.config.tokenizer.model})\nparameters:  {doc['parameters']:,}")
+               f"({clf.config_.tokenizer.model})\nparameters:  {doc['parameters']:,}")
     click.echo(f"created:     {doc.get('created')}")
-    c = clf.config
+    c = clf.config_
     click.echo(f"model:       emb {c.model.embedding_dim}, {c.model.layers} layer(s) x {c.model.units} units, "
                f"{'bi' if c.model.bidirectional else 'uni'}directional, pooling {'+'.join(c.model.pooling)}")
     t = doc.get("training") or {}

@@ -31,9 +31,9 @@ def _row(cells: Sequence[str], align: Sequence[str]) -> str:
 def classifier_html(clf: Any) -> str:
     """Architecture, vocabulary, parameters, training data and dev metrics as a small HTML table."""
     e = html.escape
-    m, tok = clf.config.model, clf.config.tokenizer
     if clf.weights is None or clf.encoder is None:
         return f"<div><b>SentimentClassifier</b> (not fitted): {e(repr(clf))}</div>"
+    m, tok = clf.config_.model, clf.config_.tokenizer
     kind = "BiLSTM" if m.bidirectional else "LSTM"
     arch = (f"embedding {m.embedding_dim} → {kind} {m.layers} × {m.units} units (our cell) → "
             f"{' + '.join(m.pooling)} pooling → softmax")

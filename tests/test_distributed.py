@@ -125,7 +125,7 @@ def test_chief_bundle_reloads_and_predicts(runs):
 
     assert not (runs / "w1" / "bundle").exists()  # workers other than the chief write no model
     clf = sentilstm.load(runs / "w0" / "bundle")
-    assert clf.config.train.strategy == "multi-worker"
+    assert clf.config_.train.strategy == "multi-worker"
     assert _max_diff(clf.weights, _weights(runs / "w0" / "mw.npz")) == 0.0
     probs = clf.predict_proba(["I love it", "this is awful", "meh"])
     assert probs.shape == (3, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)

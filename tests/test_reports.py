@@ -340,7 +340,7 @@ def test_evaluate_real_model(tiny_model, dev_data, tmp_path):
     data = dev_data.head(600)
     rep = sentilstm.evaluate(tiny_model, data)
     clf = sentilstm.load(tiny_model)
-    ref = clf.score(data.texts, data.labels)
+    ref = clf.scores(data.texts, data.labels)
     for k in M.HEADLINE:
         h = rep.headline[k]
         assert h["value"] == pytest.approx(ref[k]) and h["low"] <= h["value"] <= h["high"]
