@@ -110,6 +110,17 @@ class SentimentClassifier:
             self.config = base.override(params)
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return getattr(self, "weights_", None) is not None
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's estimator tags (only called where scikit-learn is installed): a classifier of raw texts."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(multi_class=True, multi_label=False),
+                    input_tags=InputTags(one_d_array=True, two_d_array=False, string=True))
+
     # -- learned state (the old names stay as aliases: the rest of the package uses them) ---------
     @property
     def encoder(self) -> TextEncoder | None:
