@@ -44,12 +44,12 @@ class Option(click.Option):
 
     def __init__(self, *args: Any, deprecated: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.deprecated = dict(deprecated or {})
+        self.old_spellings = dict(deprecated or {})  # (click's own `deprecated` would deprecate every spelling)
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        if not self.deprecated:
+        if not self.old_spellings:
             return super().get_help_record(ctx)
-        shown = [o for o in self.opts if o not in self.deprecated]
+        shown = [o for o in self.opts if o not in self.old_spellings]
         opts, self.opts = self.opts, shown
         try:
             return super().get_help_record(ctx)
@@ -61,7 +61,7 @@ class Command(click.Command):
     """A command whose :class:`Option` s warn when a deprecated spelling is used."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        old = {name: new for p in self.params if isinstance(p, Option) for name, new in p.deprecated.items()}
+        old = {name: new for p in self.params if isinstance(p, Option) for name, new in p.old_spellings.items()}
         if old:
             for arg in args:
                 if arg == "--":

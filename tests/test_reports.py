@@ -364,7 +364,7 @@ def test_cli_evaluate_report_show_compare(tiny_model, data_dir, tmp_path):
     run = CliRunner().invoke
     out = tmp_path / "rep"
     r = run(main, ["evaluate", "--model", str(tiny_model), "--data", str(data_dir / "dev.jsonl"),
-                   "--report", str(out)])
+                   "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "AvgRec" in r.output and "95% CI" in r.output and "report written to" in r.output
     assert {p.name for p in out.iterdir()} == {"report.json", "report.md", "report.html", *R.PLOTS.values()}
