@@ -194,7 +194,7 @@ class SentimentClassifier:
         self._check_fitted()
         assert self.encoder is not None and self.weights is not None
         meta = {k: v for k, v in self.meta.items() if k != "path"}
-        return save_bundle(path, Bundle(self.config_, self.encoder.to_str(), self.weights, meta))
+        return save_bundle(path, Bundle(self._effective_config, self.encoder.to_str(), self.weights, meta))
 
     # -- training -----------------------------------------------------------------------------
     def fit(
