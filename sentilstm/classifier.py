@@ -218,7 +218,12 @@ class SentimentClassifier:
         ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
         ``config.train.strategy``; see :mod:`sentilstm.distributed`).
         """
-        from .training import train_model  # imports Keras
+        try:
+            from .training import train_model  # imports Keras
+        except ImportError as e:
+            if (e.name or "").split(".")[0] not in ("keras", "tensorflow"):
+                raise
+            raise ImportError('training needs the training extra: pip install "sentilstm[train]"', name=e.name) from e
 
         if config is not None:
             self.config = config

@@ -66,3 +66,15 @@ def test_fit_returns_self_learns_underscore_state_and_score_is_avgrec(train_data
     assert score == pytest.approx(classification_scores(gold, pred)["avg_recall"])
     twin = clone(clf)  # an unfitted copy with the same parameters
     assert twin.config == cfg and not hasattr(twin, "weights_")
+
+
+def test_fit_without_the_training_extra_says_which_to_install(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\nsys.modules['keras'] = None\nsys.modules['tensorflow'] = None\n"
+            "from sentilstm import SentimentClassifier\n"
+            "try:\n    SentimentClassifier().fit(['good', 'bad'], ['positive', 'negative'])\n"
+            "except ImportError as e:\n    print(e)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == 'training needs the training extra: pip install "sentilstm[train]"', r.stderr
