@@ -18,7 +18,7 @@ import click
 
 from . import __version__
 from .cli_options import (Command, Option, add_global_options, config_from_options, config_options, gather_texts,
-                          missing_extra, pop_config_options, warn_deprecated)
+                          missing_extra, pop_config_options)
 
 EXAMPLES = """
 \b
@@ -42,7 +42,6 @@ LAZY_COMMANDS = {
     "export": "sentilstm.cli_export:export",
     "report": "sentilstm.cli_report:report",
 }
-
 
 
 class _Group(click.Group):
