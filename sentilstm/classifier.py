@@ -35,6 +35,9 @@ ENGINES = ("auto", "onnx", "numpy", "keras")
 # session cost about 0.2-0.4 s once (and ~50 MB), more than numpy spends on a few dozen texts,
 # and `sentilstm predict "one text"` must start in well under 1 s (benchmarks/speed.py).
 ONNX_MIN_TEXTS = 64
+# fit() refuses a training set with fewer examples than this of any class (the model would never,
+# or hardly ever, predict it) unless allow_missing_classes=True (--allow-missing-classes)
+MIN_CLASS_EXAMPLES = 10
 
 
 def _as_texts(texts: Texts, name: str = "texts") -> list[str]:
@@ -63,6 +66,18 @@ def _as_label_ids(labels: Any, n: int, name: str = "labels") -> np.ndarray:
             raise ValueError(f"{name}: integer labels must be 0..{len(LABELS) - 1} (indices into {LABELS})")
         return arr.astype(np.int64)
     return labels_to_ids(arr.tolist(), where=name)
+
+
+def check_classes(y: np.ndarray, minimum: int = MIN_CLASS_EXAMPLES, where: str = "the training data") -> None:
+    """ValueError unless every class has at least ``minimum`` training examples."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(LABELS))
+    if counts.min() >= minimum:
+        return
+    few = [f"{lab} {int(c)}" for lab, c in zip(LABELS, counts) if c < minimum]
+    raise ValueError(f"{where} has too few examples of {', '.join(few)} (each class needs at least "
+                     f"{minimum}; counts: {', '.join(f'{lab} {int(c)}' for lab, c in zip(LABELS, counts))}); "
+                     f"such a model would never predict it. Add examples, or pass --allow-missing-classes "
+                     f"(Python: allow_missing_classes=True) to train anyway")
 
 
 def _versions() -> dict[str, str]:
@@ -112,12 +127,18 @@ class SentimentClassifier:
             raise ValueError(f"{path}: weights.npz lacks weight {e} required by config.json's model") from None
         return clf
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model as a bundle directory (atomically)."""
+    def save(self, path: str | Path, overwrite: bool = False, *, inputs: Iterable[Any] = ()) -> Path:
+        """Write the model as a bundle directory (atomically).
+
+        ``path`` may be new, empty, or a sentilstm bundle (replaced); any other existing file or
+        directory is refused unless ``overwrite=True``, and never one holding any of ``inputs``
+        (the files this run read).  Weights that are not finite are refused.
+        """
         self._check_fitted()
         assert self.encoder is not None and self.weights is not None
         meta = {k: v for k, v in self.meta.items() if k != "path"}
-        return save_bundle(path, Bundle(self.config, self.encoder.to_str(), self.weights, meta))
+        return save_bundle(path, Bundle(self.config, self.encoder.to_str(), self.weights, meta), overwrite=overwrite,
+                           inputs=inputs)
 
     # -- training -----------------------------------------------------------------------------
     def fit(
@@ -131,6 +152,7 @@ class SentimentClassifier:
         data_summary: dict[str, Any] | None = None,
         tokenizer: TextEncoder | None = None,
         strategy: str | None = None,
+        allow_missing_classes: bool = False,
     ) -> "SentimentClassifier":
         """Train tokenizer and model on ``texts``/``labels``; early-stop on ``dev`` AvgRec.
 
@@ -138,6 +160,10 @@ class SentimentClassifier:
         ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one.
         ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
         ``config.train.strategy``; see :mod:`sentilstm.distributed`).
+        ``allow_missing_classes``: train even if a class has fewer than ``MIN_CLASS_EXAMPLES``
+        training examples (otherwise a ``ValueError``: such a model never predicts it).
+        Training that diverges (a NaN or infinite loss or weight) raises
+        :class:`~sentilstm.training.TrainingDiverged` and leaves the classifier unfitted.
         """
         from .training import train_model  # imports Keras
 
@@ -150,6 +176,8 @@ class SentimentClassifier:
         y = _as_label_ids(labels, len(x))
         if not x:
             raise ValueError("no training texts")
+        if not allow_missing_classes:
+            check_classes(y)
         if dev is None:
             rng = np.random.default_rng(tc.seed)
             held = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(0.1 * np.sum(y == c)))]
@@ -164,6 +192,8 @@ class SentimentClassifier:
             dev_source = "given"
         if tc.max_train_examples is not None:
             x, y = x[: tc.max_train_examples], y[: tc.max_train_examples]
+        if not allow_missing_classes and tc.max_train_examples is not None:
+            check_classes(y, where=f"the first {tc.max_train_examples} training rows")
 
         started = time.perf_counter()
         dist = None
@@ -176,6 +206,9 @@ class SentimentClassifier:
             encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, self.config.tokenizer)
         result = train_model(encoder, self.config, encoder.encode(x), y, encoder.encode(dx), dy,
                              verbose=verbose, out=out, strategy=dist)
+        from .training import check_finite_weights
+
+        check_finite_weights(result.weights, "in the final weights")
         self.encoder = encoder
         self.weights = result.weights
         self._runtime = NumpyRuntime(self.config.model, self.weights)

@@ -10,7 +10,7 @@ Adapters (the engines are optional extras: ``pip install sentilstm[ray]`` / ``[s
 
 * :func:`score_ray`: ``ds.map_batches(BatchScorer, ...)`` on a pool of model-holding actors.
 * :func:`score_spark`: ``df.mapInPandas(...)`` for a DataFrame already in Spark.
-* :func:`score_file`: a ``.txt`` / ``.jsonl`` / ``.csv`` / ``.tsv`` file to one Parquet file,
+* :func:`score_file`: a ``.txt`` / ``.jsonl`` / ``.csv`` / ``.tsv`` file to one Parquet (or CSV, JSON) file,
   with the ``local`` engine (streamed in blocks: memory does not grow with the file) or with
   Ray or Spark (``sentilstm predict --file F --engine ... --out scored.parquet``).
 
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .data.files import DataError
-from .fileio import atomic_output, atomic_write_text
+from .fileio import atomic_output, atomic_write_text, check_output
 from .labels import LABELS
 
 __all__ = ["BatchScorer", "OUTPUT_COLUMNS", "ENGINES", "score_ray", "score_spark", "score_file", "read_batches"]
@@ -317,43 +317,49 @@ def _engine_reader(engine: str, path: Path, text_column: str, session: Any) -> A
 
 def score_file(path: str | os.PathLike[str], out_path: str | os.PathLike[str], model: str | None = None,
                text_column: str = "text", batch_size: int = 256, engine: str = "local",
-               workers: int | None = None, block_bytes: int = 1 << 20) -> dict[str, Any]:
-    """Score every text of ``path`` into the Parquet file ``out_path`` (written atomically); a summary.
+               workers: int | None = None, block_bytes: int = 1 << 20, out_format: str | None = None,
+               overwrite: bool = False) -> dict[str, Any]:
+    """Score every text of ``path`` into the file ``out_path`` (written atomically); a summary.
 
     Output: the input's columns (``text`` for a .txt file) in input order, plus ``label`` and
-    ``p_negative`` / ``p_neutral`` / ``p_positive`` (float32).  ``engine``: ``local`` (this
-    process, streaming blocks of ``block_bytes``), ``ray`` or ``spark`` (local mode with
-    ``workers`` workers if no Ray / Spark session is running yet, else the running one).
+    ``p_negative`` / ``p_neutral`` / ``p_positive`` (float32), as Parquet, CSV, TSV, JSON Lines
+    or a JSON array: ``out_format``, else by ``out_path``'s suffix (see :mod:`sentilstm.writers`).
+    ``out_path`` is checked before anything is read or scored: it may not be an input of this
+    run, and an existing file is replaced only if sentilstm wrote it, or with ``overwrite``.
+    ``engine``: ``local`` (this process, streaming blocks of ``block_bytes``), ``ray`` or
+    ``spark`` (local mode with ``workers`` workers if no Ray / Spark session is running yet,
+    else the running one).
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    from .writers import TableWriter, output_format
 
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     path, out_path = Path(path), Path(out_path)
+    inputs = [path, model]
+    check_output(out_path, "scores", overwrite=overwrite, inputs=inputs)  # before any reading or scoring
+    fmt = output_format(out_path, out_format)
     started = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     rows = 0
-    with atomic_output(out_path) as tmp:
-        writer: Any = None
+    with atomic_output(out_path, "scores", overwrite=overwrite, inputs=inputs) as tmp:
+        writer = TableWriter(tmp, fmt)
         try:
             for table in _scored_tables(engine, path, model, text_column, batch_size, workers, block_bytes):
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                elif table.schema != writer.schema:
+                if writer.schema is not None and table.schema != writer.schema:
                     try:
                         table = table.cast(writer.schema)
                     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as e:
                         raise DataError(f"{path}: rows after {rows} have other column types than the first rows "
                                         f"({str(e).splitlines()[0]})") from None
-                writer.write_table(table)
+                writer.write(table)
                 rows += table.num_rows
         finally:
-            if writer is not None:
-                writer.close()
-        if writer is None or rows == 0:
+            writer.close()
+        if rows == 0:
             raise DataError(f"{path}: empty input, nothing to classify")
-    return {"engine": engine, "input": str(path), "output": str(out_path), "rows": rows,
+    return {"engine": engine, "input": str(path), "output": str(out_path), "format": fmt, "rows": rows,
             "seconds": round(time.perf_counter() - started, 2)}
 
 
