@@ -103,7 +103,7 @@ def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) ->
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle directory [default: shipped model].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--text-column", default="text", show_default=True, help="Column holding the text in .jsonl/.csv files.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", "out_path", type=click.Path(), default=None,
               help="With --file: write the file's columns + label, p_negative, p_neutral, p_positive to OUT, "
                    "streaming big files, in the format its name says (.parquet, .csv, .tsv, .jsonl, .json); "
                    "--format is then not used. OUT may not be the input, and an existing file is replaced "
@@ -213,7 +213,7 @@ def _with_data_options(fn: Any) -> Any:
 @click.option("--dev", "dev_path", type=click.Path(dir_okay=False), default=None,
               help="Development data for early stopping [default: 10% of the training data held out].")
 @click.option("--dev-split", default=None, help="With --dataset: the split used as development data.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+@click.option("--out", "out_dir", required=True, type=click.Path(),
               help="Bundle directory to write: a new name, an empty directory or a bundle (replaced); checked "
                    "before training starts.")
 @click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
@@ -311,7 +311,7 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
 @_with_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+@click.option("--report", "report_dir", type=click.Path(), default=None,
               help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory: a new name, an "
                    "empty directory or a report (replaced); checked before the evaluation starts.")
 @click.option("--overwrite", is_flag=True, help="With --report: r" + OVERWRITE_HELP[1:])

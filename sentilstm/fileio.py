@@ -239,10 +239,8 @@ def check_output(path: str | Path, kind: str, *, overwrite: bool = False,
     path = Path(path)
     if str(path) == "" or path.name in ("", ".", ".."):
         shown = str(path) or "''"
-        if is_dir:
-            raise OutputError(f"{shown}: refusing to write over the current directory or its parent; "
-                              f"give a new directory name")
-        raise OutputError(f"{shown}: give a file name")
+        raise OutputError(f"{shown}: refusing to write over the current directory or its parent; "
+                          f"give a new {'directory' if is_dir else 'file'} name")
     real = os.path.realpath(path)
     _check_inputs(path, real, is_dir, inputs)
     if is_dir and _inside(os.path.realpath(os.getcwd()), real):
@@ -250,7 +248,8 @@ def check_output(path: str | Path, kind: str, *, overwrite: bool = False,
                           f"give a new directory name")
     if os.path.lexists(path):
         if is_dir and not path.is_dir():
-            raise OutputExists(f"{path} exists and is not a directory; give a new or empty directory")
+            what = "a file" if path.is_file() else "not a directory"
+            raise OutputExists(f"{path} exists and is {what}; give a new or empty directory")
         if not is_dir and path.is_dir():
             raise OutputExists(f"{path} exists and is a directory; give a file name")
         if not is_dir and not path.is_file():
@@ -259,6 +258,10 @@ def check_output(path: str | Path, kind: str, *, overwrite: bool = False,
             raise OutputExists(f"{path} is a symbolic link; refusing to replace it (give its target, or a new name)")
         empty = is_dir and not any(path.iterdir())
         if not (empty or recognise(path) or overwrite):
+            for other, (other_dir, other_called, other_check) in KINDS.items():
+                if other != kind and other_dir == is_dir and other_check(path):
+                    raise OutputExists(f"{path}: refusing to replace {other_called} with {called[2:]}; "
+                                       f"choose another name, or give --overwrite")
             what = "a directory" if is_dir else "a file"
             held = ""
             if is_dir:
