@@ -114,12 +114,14 @@ CASES = [
     Case("parquet", "g.parquet", b"<parquet-ok>", ["a\u2028b", "c"], ["a\u2028b", "c"]),
     Case("parquet-no-text-column", "g.parquet", b"<parquet-body>", r"g\.parquet: no column 'text'",
          r"g\.parquet: no column 'text'"),
-    Case("parquet-null-text", "g.parquet", b"<parquet-null>", r"g\.parquet: row 2: column 'text' must be a string"),
+    Case("parquet-null-text", "g.parquet", b"<parquet-null>", r"g\.parquet: row 2: column 'text' must be a string",
+         r"g\.parquet: row 2: column 'text' must be a string"),
     Case("parquet-not-parquet", "g.parquet", b"not parquet at all", r"g\.parquet: not a readable Parquet file",
          r"g\.parquet: not a readable Parquet file"),
     # not a file
     Case("directory", "dir.csv", b"<dir>", r"dir\.csv: is a directory", r"dir\.csv: is a directory"),
-    Case("missing-file", "nope.csv", None, r"nope\.csv: no such file", r"nope\.csv: no such file"),
+    Case("missing-file", "nope.csv", None, r"nope\.csv: no such file or directory$",
+         r"nope\.csv: no such file or directory$"),
 ]
 PARQUETS = {
     b"<parquet-ok>": lambda: _parquet({"text": ["a\u2028b", "c"], "label": ["positive", "neutral"]}),
@@ -264,10 +266,7 @@ def test_train_loading(case, tmp_path, monkeypatch):
 def test_datasets_show(case, tmp_path):
     res = _invoke("datasets", "show", _make(case, tmp_path), "--format", "json")
     if isinstance(case.labelled, str):
-        pattern = case.labelled
-        if case.id == "missing-file":
-            pattern = r"nope\.csv: no such file or directory"
-        _check_error(res, pattern)
+        _check_error(res, case.labelled)
     else:
         assert res.exit_code == 0, res.output
         splits = json.loads(res.stdout)["splits"]
@@ -416,3 +415,23 @@ def test_engines_read_like_local(engine, tmp_path):
     _check_error(_invoke("predict", "--file", bad, "--out", tmp_path / "p.parquet", "--engine", engine),
                  r"d\.csv: line 3: 1 field\(s\), the header has 2")
     assert time.perf_counter() - started < 30  # the input is checked before the engine starts
+
+
+SAME_ERROR = [c for c in CASES if isinstance(c.texts, str) and c.labelled == c.texts]
+
+
+@pytest.mark.parametrize("case", SAME_ERROR, ids=lambda c: c.id)
+def test_one_message_on_every_path(case, tmp_path):
+    """The same bad file gives the very same error line on every entry point."""
+    p = _make(case, tmp_path)
+    runs = {
+        "predict": _invoke("predict", "--file", p),
+        "predict --out": _invoke("predict", "--file", p, "--out", tmp_path / "o.parquet"),
+        "evaluate": _invoke("evaluate", "--data", p),
+        "train": _invoke("train", "--train", p, "--out", tmp_path / "m"),
+    }
+    if case.id != "directory":  # `datasets show DIR` reads a corpus directory
+        runs["datasets show"] = _invoke("datasets", "show", p)
+    lines = {k: [x for x in r.output.split("\n") if x.startswith("Error:")] for k, r in runs.items()}
+    assert len({tuple(v) for v in lines.values()}) == 1, lines
+    assert all(r.exit_code == 1 for r in runs.values())

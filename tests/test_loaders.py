@@ -267,12 +267,16 @@ def test_tsv_jsonl_and_parquet(tmp_path, cache):
     p = tmp_path / "r.parquet"
     pq.write_table(pa.table({"sentence": ["good", "bad", None, "meh"], "stars": [5, 1, 4, 3],
                              "helpful": [0.5, 1.5, 2.5, 3.5]}), p)
-    with pytest.warns(DataWarning, match=r"skipped 1 row\(s\): text is null \(1×; first at index 2\)"):
-        pds = load("parquet", p, text_column="sentence", label_column="stars",
-                   label_map="1-2:neg,3:neu,4-5:pos", **cache)
+    with pytest.raises(DataError, match=r"r\.parquet: row 3: column 'sentence' must be a string, got null"):
+        load("parquet", p, text_column="sentence", label_column="stars", label_map="1-2:neg,3:neu,4-5:pos", **cache)
+    # a null text is an error, as on every reading path (it was skipped and reported before)
+    pq.write_table(pa.table({"sentence": ["good", "bad", "meh"], "stars": [5, 1, 3],
+                             "helpful": [0.5, 1.5, 3.5]}), p)
+    pds = load("parquet", p, text_column="sentence", label_column="stars",
+               label_map="1-2:neg,3:neu,4-5:pos", **cache)
     assert pds["text"][:] == ["good", "bad", "meh"] and pds["label"][:] == [POS, NEG, NEU]
     assert pds.features["helpful"].dtype == "float64"
-    with pytest.raises(DataError, match=r"r\.parquet: 4 row\(s\) have unknown labels: 5 \(1×; first at index 0\)"):
+    with pytest.raises(DataError, match=r"r\.parquet: 3 row\(s\) have unknown labels: 5 \(1×; first at index 0\)"):
         load("parquet", p, text_column="sentence", label_column="stars", **cache)
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Union
 from ..labels import LABEL_SYNONYMS, LABELS
 from .arrow import DataWarning, TableBuilder, input_key, normalise, quiet_progress
 from .formats import DataError, format_of
-from .readers import iter_delimited, iter_lines, iter_records, no_column, text_value
+from .readers import iter_delimited, iter_lines, iter_records, iter_tables, no_column, text_value
 from .labelmap import LabelMap
 from .registry import register_dataset
 
@@ -612,6 +612,9 @@ def load_parquet(path: PathArg, split: str | None = None, *, text_column: str = 
 
     def read(files: list[Path]) -> "datasets.Dataset":
         where = str(files[0]) if len(files) == 1 else f"{len(files)} files: {', '.join(map(str, files))}"
+        for f in files:  # the reader every path uses: the same errors (file, row) for a bad file or text
+            for _ in iter_tables(f, text_column):
+                pass
         try:
             with quiet_progress():
                 ds = Dataset.from_parquet([str(f) for f in files], keep_in_memory=bool(in_memory),

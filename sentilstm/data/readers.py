@@ -53,7 +53,7 @@ def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
     try:
         return open(path, "rb")
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        raise DataError(f"{path}: no such file or directory") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, expected a file") from None
     except PermissionError:

@@ -91,7 +91,7 @@ def load_data(path: str | Path, format: str | None = None, **options: Any) -> La
     """Load labelled data from ``path`` with the loader ``format`` (default: by extension)."""
     if format is None:
         if Path(path).is_dir():
-            raise DataError(f"{path}: is a directory, expected a file (or pass the loader of a corpus directory)")
+            raise DataError(f"{path}: is a directory, expected a file")
         format = _LABELLED.get(format_of(path, default=None) or "")
         if format is None:
             raise ValueError(
