@@ -360,8 +360,9 @@ def test_stdin_u2028_is_inside_a_line():
     ("- 0>>{tmp}/w.txt", r"^Error: <stdin>: cannot read \(Bad file descriptor\)$"),  # opened for writing only
     ("0>>{tmp}/w.txt", r"^Error: <stdin>: cannot read \(Bad file descriptor\)$"),
 ])
-def test_closed_or_unreadable_stdin(redirect, message, tmp_path):
-    res = _cli(shell=f"'{sys.executable}' -m sentilstm.cli predict {redirect.format(tmp=tmp_path)}")
+@pytest.mark.parametrize("command", ["predict", "explain"])
+def test_closed_or_unreadable_stdin(command, redirect, message, tmp_path):
+    res = _cli(shell=f"'{sys.executable}' -m sentilstm.cli {command} {redirect.format(tmp=tmp_path)}")
     assert res.returncode == 1, res.stderr
     assert "Traceback" not in res.stderr and res.stdout == ""
     assert re.match(message, res.stderr.strip()), res.stderr
