@@ -436,3 +436,26 @@ def test_one_message_on_every_path(case, tmp_path):
     lines = {k: [x for x in r.output.split("\n") if x.startswith("Error:")] for k, r in runs.items()}
     assert len({tuple(v) for v in lines.values()}) == 1, lines
     assert all(r.exit_code == 1 for r in runs.values())
+
+
+def test_text_column_option_and_far_lines(tmp_path):
+    """--text-column applies to records, not to plain-text lines; errors far into a file name its line."""
+    from sentilstm.data import DataError
+    from sentilstm.scoring import read_batches
+
+    (tmp_path / "a.txt").write_text("x\ny\n")
+    assert _predicted(_invoke("predict", "--format", "jsonl", "--text-column", "body", "--file", tmp_path / "a.txt")) \
+        == ["x", "y"]
+    (tmp_path / "b.csv").write_text("id,body\n1,hello\n2,bye\n")
+    assert _predicted(_invoke("predict", "--format", "jsonl", "--text-column", "body", "--file", tmp_path / "b.csv")) \
+        == ["hello", "bye"]
+    big = tmp_path / "big.csv"
+    big.write_text("text,label\n" + "ok,positive\n" * 50_000 + "short\n")
+    with pytest.raises(DataError, match=r"big\.csv: line 50002: 1 field\(s\), the header has 2"):
+        for _ in read_batches(big, block_bytes=1 << 16):
+            pass
+    big.write_text('{"text": "ok"}\n' * 50_000 + '{"text": \n')
+    big = big.rename(tmp_path / "big.jsonl")
+    with pytest.raises(DataError, match=r"big\.jsonl: line 50001: invalid JSON"):
+        for _ in read_batches(big, block_bytes=1 << 16):
+            pass

@@ -37,6 +37,7 @@ __all__ = ["iter_lines", "iter_delimited", "iter_records", "iter_tables", "read_
 
 Source = Union[str, os.PathLike, IO[bytes]]
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only such an escape can make a lone surrogate in JSON
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -188,6 +189,7 @@ def _json_type(v: Any) -> str:
 def _json_array(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Elements of a JSON array with the line each starts on."""
     dec = json.JSONDecoder()
+    escapes = _SURROGATE_ESCAPE.search(text) is not None
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
     line, seen = 1, 0
 
@@ -216,7 +218,8 @@ def _json_array(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
             elif not isinstance(obj, dict):
                 raise DataError(f"{name}: line {n}: expected a JSON object (or a string) in the array, "
                                 f"got {_json_type(obj)}")
-            _check_strings(obj, name, n)
+            if escapes:
+                _check_strings(obj, name, n)
             yield n, obj
             pos = _WS.match(text, end).end()  # type: ignore[union-attr]
             c = text[pos:pos + 1]
@@ -322,7 +325,8 @@ def _json_lines_from(lines: Iterable[tuple[int, str]], name: str) -> Iterator[tu
             raise DataError(f"{name}: line {n}: JSON nested too deeply") from None
         if not isinstance(rec, dict):
             raise DataError(f"{name}: line {n}: expected a JSON object, got {_json_type(rec)}")
-        _check_strings(rec, name, n)
+        if "\\u" in line and _SURROGATE_ESCAPE.search(line):
+            _check_strings(rec, name, n)
         yield n, rec
 
 
@@ -344,6 +348,7 @@ def read_texts(source: Source, text_column: str = "text", fmt: str | None = None
     name = _name(source, name)
     fmt = fmt or format_of(name)
     unit = "row" if fmt == "parquet" else "line"
+    text_column = "text" if fmt == "text" else text_column  # a line is the text, whatever the column option
     return [text_value(rec, n, name, text_column, unit)
             for n, rec in iter_records(source, fmt, require=(text_column,), name=name)]
 
@@ -382,6 +387,7 @@ def iter_tables(path: str | os.PathLike[str], text_column: str = "text", block_b
 
     name = str(path)
     fmt = fmt or format_of(path)
+    text_column = "text" if fmt == "text" else text_column  # a line is the text, whatever the column option
     if fmt == "parquet":
         pf = _parquet_file(path, name)
         if text_column not in pf.schema_arrow.names:
