@@ -128,8 +128,9 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
             workers: int | None = None) -> None:
     """Classify TEXT arguments, a file, or stdin; one result per input, in input order.
 
-    With no TEXT and piped input, reads stdin (one text per line). An empty line is an
-    (empty) text and gets a prediction too, so output lines match input lines.
+    With no TEXT and piped input, reads stdin (one text per line, split on \\n only: U+2028 or
+    a lone \\r stays inside its line). An empty line is an (empty) text and gets a prediction
+    too, so output lines match input lines.
 
     \b
     Output columns (--format text): label, its probability, the text.
