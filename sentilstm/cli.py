@@ -17,8 +17,10 @@ from typing import Any
 import click
 
 from . import __version__
+from .classifier import MIN_CLASS_EXAMPLES
 from .cli_options import (Command, Option, add_global_options, config_from_options, config_options, gather_texts,
-                          missing_extra, pop_config_options)
+                          missing_extra, pop_config_options, stdin_piped)
+from .fileio import OVERWRITE_HELP
 
 EXAMPLES = """
 \b
@@ -95,23 +97,34 @@ def main(ctx: click.Context, debug: bool) -> None:
     works offline with no training and no download.
     """
     ctx.obj = {"debug": debug}
+    import warnings
+
+    # a warning (e.g. an unverified version-1 bundle) is one line on stderr, like an error
+    warnings.formatwarning = lambda message, category, *_a, **_k: f"Warning: {message}\n"
 
 
-_gather_texts = gather_texts  # the old private name (see cli_options.gather_texts)
+_gather_texts = gather_texts  # the old private names (see cli_options)
+_stdin_piped = stdin_piped
 
 
 @main.command()
 @click.argument("texts", nargs=-1)
-@click.option("-f", "--file", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Read texts from a file: one per line, or the text column of a .jsonl/.csv/.tsv; '-' = stdin.")
+@click.option("-f", "--file", type=click.Path(allow_dash=True),
+              help="Read texts from a file: one per line (split on \\n only), or the text column of a "
+                   ".jsonl/.json/.csv/.tsv/.parquet; '-' = stdin.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text",
               show_default=True, help="Output format.")
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle directory [default: shipped model].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--text-column", default="text", show_default=True, help="Column holding the text in .jsonl/.csv files.")
-@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default=None,
-              help="With --file: write a Parquet file (the file's columns + label, p_negative, p_neutral, "
-                   "p_positive), streaming big files; --format is then not used.")
+@click.option("-o", "--out", "out_path", type=click.Path(), default=None,
+              help="With --file: write the file's columns + label, p_negative, p_neutral, p_positive to OUT, "
+                   "streaming big files, in the format its name says (.parquet, .csv, .tsv, .jsonl, .json); "
+                   "--format is then not used. OUT may not be the input, and an existing file is replaced "
+                   "only if sentilstm wrote it (or with --overwrite).")
+@click.option("--out-format", type=click.Choice(["parquet", "csv", "tsv", "jsonl", "json"]), default=None,
+              help="With --out: the output format, whatever OUT's name [default: from OUT's suffix].")
+@click.option("--overwrite", is_flag=True, help="With --out: r" + OVERWRITE_HELP[1:])
 @click.option("--engine", type=click.Choice(["local", "ray", "spark"]), default=None,
               help="With --out: score in this process (local, constant memory), on Ray Data or on Spark "
                    "(pip install sentilstm[ray] / [spark]) [default: local].")
@@ -119,11 +132,12 @@ _gather_texts = gather_texts  # the old private name (see cli_options.gather_tex
               help="With --engine ray/spark: workers in local mode [default: all CPUs].")
 def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | None, batch_size: int,
             text_column: str, out_path: str | None = None, engine: str | None = None,
-            workers: int | None = None) -> None:
+            workers: int | None = None, out_format: str | None = None, overwrite: bool = False) -> None:
     """Classify TEXT arguments, a file, or stdin; one result per input, in input order.
 
-    With no TEXT and piped input, reads stdin (one text per line). An empty line is an
-    (empty) text and gets a prediction too, so output lines match input lines.
+    With no TEXT and piped input, reads stdin (one text per line, split on \\n only: U+2028 or
+    a lone \\r stays inside its line). An empty line is an (empty) text and gets a prediction
+    too, so output lines match input lines.
 
     \b
     Output columns (--format text): label, its probability, the text.
@@ -132,17 +146,19 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
     from . import load
     from .display import Predictions
 
-    if out_path is not None or engine is not None or workers is not None:
+    if out_path is not None or engine is not None or workers is not None or out_format or overwrite:
         if out_path is None:
-            raise click.UsageError("--engine and --workers go with --out FILE.parquet (and --file)")
+            raise click.UsageError("--engine, --workers, --out-format and --overwrite go with --out FILE "
+                                   "(and --file)")
         if texts or file is None or file == "-":
-            raise click.UsageError("--out needs --file PATH (a .txt, .jsonl, .csv or .tsv file), not TEXT or stdin")
+            raise click.UsageError("--out needs --file PATH (a .txt, .jsonl, .json, .csv, .tsv or .parquet file), "
+                                   "not TEXT or stdin")
         from .scoring import score_file
 
         done = score_file(file, out_path, model=model, text_column=text_column, batch_size=batch_size,
-                          engine=engine or "local", workers=workers)
-        click.echo(f"scored {done['rows']} texts from {file} -> {out_path} ({done['engine']}, {done['seconds']:.1f}s)",
-                   err=True)
+                          engine=engine or "local", workers=workers, out_format=out_format, overwrite=overwrite)
+        click.echo(f"scored {done['rows']} texts from {file} -> {out_path} ({done['format']}, {done['engine']}, "
+                   f"{done['seconds']:.1f}s)", err=True)
         return
     inputs = gather_texts(texts, file, text_column)
     probs = load(model).predict_proba(inputs, batch_size=batch_size)
@@ -189,19 +205,26 @@ def _with_data_options(fn: Any) -> Any:
 
 @main.command()
 @click.option("--data", "--train", "train_path", cls=Option, deprecated={"--train": "--data"},
-              type=click.Path(dir_okay=False), default=None,
+              type=click.Path(), default=None,
               help="Training data (.jsonl or .csv with text and label columns), or use --dataset.")
-@click.option("--dev", "dev_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--dev", "dev_path", type=click.Path(), default=None,
               help="Development data for the dev checks [default: 10% of the training data held out].")
 @click.option("--dev-split", default=None, help="With --dataset: the split used as development data.")
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Bundle directory to write.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(),
+              help="Bundle directory to write: a new name, an empty directory or a bundle (replaced); checked "
+                   "before training starts.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
+@click.option("--allow-missing-classes", is_flag=True,
+              help=f"Train even if a class has fewer than {MIN_CLASS_EXAMPLES} training examples (by default "
+                   f"an error: such a model would never predict it).")
 @config_options()
 @_with_data_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; epoch lines only.")
 def train(train_path: str | None, dev_path: str | None, dev_split: str | None, out_dir: str,
           config_path: str | None, set_values: tuple[str, ...], quiet: bool, data_format: str | None,
           text_column: str, label_column: str, dataset: str | None, ds_path: str | None, split: str | None,
-          label_map: str | None, strict: bool, **options: Any) -> None:
+          label_map: str | None, strict: bool, overwrite: bool = False, allow_missing_classes: bool = False,
+          **options: Any) -> None:
     """Train a model and write it as a bundle directory.
 
     Trains the tokenizer and the (bi)LSTM and prints dev metrics as it goes. Which weights are
@@ -210,8 +233,11 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     values come from --config, then the options below, then --set; every default shown is the
     config dataclass default.
     """
+    from .fileio import check_output
     from .metrics import format_headline
 
+    inputs = [train_path, dev_path, config_path, ds_path]
+    check_output(out_dir, "bundle", overwrite=overwrite, inputs=inputs)  # before any loading or training
     config = config_from_options(config_path, pop_config_options(options), set_values)
     if config.train.strategy == "multi-worker":
         from .distributed import cluster_spec
@@ -234,6 +260,7 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     clf = SentimentClassifier(config).fit(
         tr.texts, tr.labels, dev=(dv.texts, dv.labels) if dv else None,
         verbose=2 if quiet or not sys.stderr.isatty() else 1, data_summary=summary,
+        allow_missing_classes=allow_missing_classes,
     )
     from .distributed import is_chief
 
@@ -243,24 +270,26 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     if config.train.strategy == "multi-worker" and not is_chief():  # all workers hold the same weights
         click.echo("trained; not the chief, so nothing saved (the chief writes the model)")
         return
-    clf.save(out_dir)
+    clf.save(out_dir, overwrite=overwrite, inputs=inputs)
     click.echo(f"saved {out_dir}")
 
 
 @main.command()
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--data", "data_path", type=click.Path(), default=None,
               help="Labelled data file (or use --dataset/--path/--split).")
 @_with_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("-o", "--out", "--report", "report_dir", cls=Option, deprecated={"--report": "-o/--out"},
-              type=click.Path(file_okay=False), default=None,
-              help="Also write the full report (report.json, report.md, report.html, PNG plots) to this directory.")
+              type=click.Path(), default=None,
+              help="Also write the full report (report.json, report.md, report.html, PNG plots) to this directory: "
+                   "a new name, an empty directory or a report (replaced); checked before the evaluation starts.")
+@click.option("--overwrite", is_flag=True, help="With -o/--out: r" + OVERWRITE_HELP[1:])
 def evaluate(model: str | None, data_path: str | None, data_format: str | None, text_column: str,
              label_column: str, fmt: str, batch_size: int, dataset: str | None = None, ds_path: str | None = None,
              split: str | None = None, label_map: str | None = None, strict: bool = False,
-             report_dir: str | None = None) -> None:
+             report_dir: str | None = None, overwrite: bool = False) -> None:
     """Score a model on labelled data: AvgRec, F1PN, macro-F1 and accuracy with 95 % bootstrap
     intervals, per class, confusion, calibration, slices and the most confident errors.
 
@@ -270,12 +299,19 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
     from . import load
     from .reports import evaluate as build_report
 
+    inputs = [data_path, ds_path, model]
+    if report_dir is not None:
+        from .fileio import check_output
+
+        check_output(report_dir, "report", overwrite=overwrite, inputs=inputs)  # before any loading
+    elif overwrite:
+        raise click.UsageError("--overwrite goes with -o/--out DIR")
     data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map,
                       strict=strict)
     rep = build_report(load(model), data, batch_size=batch_size)
     click.echo(rep.to_json(examples=False) if fmt == "json" else rep.summary(), nl=fmt != "json")
     if report_dir is not None:
-        rep.save(report_dir)
+        rep.save(report_dir, overwrite=overwrite, inputs=inputs)
         click.echo(f"report written to {report_dir}/ (report.json, report.md, report.html, PNGs)", err=True)
 
 

@@ -44,13 +44,13 @@ def explain(texts: tuple[str, ...], file: str | None, model: str | None, fmt: st
       sentilstm explain --format json "meh" "love it"
       sentilstm explain --format html --out why.html "not bad at all, actually quite good"
     """
-    from .cli_options import gather_texts
+    from .cli_options import gather_texts, stdin_piped
     from .explain import DEFAULT_STEPS, explain as run_explain, html_page
     from .fileio import atomic_write_text
 
     if steps is not None and method != "ig":
         raise click.UsageError("--steps applies to --method ig only")
-    if not texts and file is None and sys.stdin.isatty():
+    if not texts and file is None and sys.stdin is not None and not stdin_piped():  # closed stdin: gather_texts says so
         raise click.UsageError("nothing to explain: give TEXT arguments, --file PATH, or '-' to read texts from stdin")
     inputs = gather_texts(texts, file, "text")
     results = run_explain(inputs, model, method=method, steps=steps or DEFAULT_STEPS)

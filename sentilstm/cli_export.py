@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from .cli_options import Command, warn_deprecated
+from .fileio import OVERWRITE_HELP
 
 __all__ = ["export"]
 
@@ -21,13 +22,16 @@ __all__ = ["export"]
 @click.option("-o", "--out", "out_opt", type=click.Path(), default=None, help="Directory to write.")
 @click.argument("old_model", metavar="", required=False, type=click.Path())
 @click.argument("old_out", metavar="", required=False, type=click.Path())
-def export(fmt: str, model_opt: str | None, out_opt: str | None, old_model: str | None, old_out: str | None) -> None:
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
+def export(fmt: str, model_opt: str | None, out_opt: str | None, old_model: str | None, old_out: str | None,
+           overwrite: bool = False) -> None:
     """Export a model (-m BUNDLE, or the shipped one) to the directory -o OUT.
 
     OUT receives the network (token ids -> probabilities), tokenizer.json, and export.json /
     README.md describing inputs, outputs and how texts become token ids. The export is checked
     against the model before it is written. An existing OUT is replaced only if it is empty or
-    a previous export of the same format.
+    a previous export of the same format (or with --overwrite); OUT is checked before the export
+    starts.
 
     \b
     Examples:
@@ -50,5 +54,5 @@ def export(fmt: str, model_opt: str | None, out_opt: str | None, old_model: str 
     model = model_opt or "default"
     out = out_opt
 
-    path = export_model(model, out, fmt)
+    path = export_model(model, out, fmt, overwrite=overwrite)
     click.echo(f"exported {model} ({fmt}) to {path}")

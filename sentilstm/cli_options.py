@@ -27,7 +27,7 @@ import click
 from .config import ClassifierConfig, ConfigOption
 
 __all__ = ["Command", "Option", "config_options", "config_from_options", "set_option", "add_global_options",
-           "gather_texts", "warn_deprecated", "TRAIN_OPTIONS", "EXTRAS", "missing_extra"]
+           "gather_texts", "stdin_piped", "warn_deprecated", "TRAIN_OPTIONS", "EXTRAS", "missing_extra"]
 
 
 # -- deprecations --------------------------------------------------------------------------------
@@ -112,24 +112,41 @@ def missing_extra(error: BaseException, command: str | None) -> str | None:
 
 
 # -- texts to classify -------------------------------------------------------------------------
+def _stdin() -> Any:
+    """The binary stdin, or a one-line error if it is closed or cannot be read."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
+    return stream
+
+
+def stdin_piped() -> bool:
+    """Whether stdin may hold input to read: open and not a terminal."""
+    try:
+        return sys.stdin is not None and not sys.stdin.isatty()
+    except (OSError, ValueError):  # closed or invalid descriptor: there is nothing to read
+        return False
+
+
 def gather_texts(texts: Sequence[str], file: str | None, text_column: str = "text") -> list[str]:
     """TEXT arguments, ``--file`` (one text a line, or the text column of .jsonl/.csv/.tsv), or stdin."""
-    from .data import read_texts
-    from .data.files import decode_utf8
+    from .data.readers import read_texts
 
     texts = tuple(texts)
-    stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and not sys.stdin.isatty())
+    stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and stdin_piped())
     if file is not None and texts:
         raise click.UsageError("give TEXT arguments or --file, not both")
     if stdin_wanted or file is not None:
-        if stdin_wanted:
-            name, found = "<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>").splitlines()
+        if stdin_wanted:  # stdin is plain text: one text per line, split on \n only
+            name, found = "<stdin>", read_texts(_stdin(), fmt="text", name="<stdin>")
         else:
             name, found = str(file), read_texts(file, text_column=text_column)
         if not found:
             raise click.ClickException(f"{name}: empty input, nothing to classify")
         return found
     if not texts:
+        if sys.stdin is None:
+            raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
         raise click.UsageError("nothing to classify: give TEXT arguments, --file PATH, or pipe text on stdin")
     return list(texts)
 
