@@ -106,7 +106,7 @@ def test_every_command_takes_the_model_and_output_the_same_way():
     for name in ("predict", "explain"):
         assert "-f, --file" in run(name, "--help").output, name
     for name in ("train", "evaluate"):
-        assert "--data FILE" in run(name, "--help").output, name
+        assert "--data PATH" in run(name, "--help").output, name
 
 
 @pytest.mark.parametrize("command", ["predict", "info", "train", "evaluate", "explain", "export",
