@@ -88,6 +88,7 @@ SLOW = {
     "tests/test_classifier.py::test_seeded_training_is_reproducible": "trains three models",
     "tests/test_classifier.py::test_several_dev_checks_per_epoch": "trains",
     "tests/test_cli.py::test_train_evaluate_info_end_to_end": "trains through the CLI",
+    "tests/test_estimator.py::test_fit_returns_self_learns_underscore_state_and_score_is_avgrec": "trains",
     "tests/test_default_model.py::test_every_engine_agrees_with_keras_on_dev": "Keras on the dev set",
     "tests/test_explain.py::test_numpy_gradients_match_tf_gradienttape": "TensorFlow gradients",
     "tests/test_export.py::test_savedmodel_export_round_trip": "TensorFlow SavedModel",
