@@ -31,6 +31,14 @@ Examples:
 """
 
 
+def _threads_option(fn: Any) -> Any:
+    from .threads import ENV
+
+    return click.option("--threads", type=click.IntRange(min=1), default=None,
+                        help=f"CPU threads for inference [default: ${ENV}, else the CPUs this process may use; "
+                             f"never more than those].")(fn)
+
+
 class _Group(click.Group):
     """A click group that turns exceptions into one clear line and a non-zero exit."""
 
@@ -105,9 +113,10 @@ def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) ->
                    "(pip install sentilstm[ray] / [spark]) [default: local].")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="With --engine ray/spark: workers in local mode [default: all CPUs].")
+@_threads_option
 def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | None, batch_size: int,
             text_column: str, out_path: str | None = None, engine: str | None = None,
-            workers: int | None = None) -> None:
+            workers: int | None = None, threads: int | None = None) -> None:
     """Classify TEXT arguments, a file, or stdin; one result per input, in input order.
 
     With no TEXT and piped input, reads stdin (one text per line). An empty line is an
@@ -127,12 +136,12 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
         from .scoring import score_file
 
         done = score_file(file, out_path, model=model, text_column=text_column, batch_size=batch_size,
-                          engine=engine or "local", workers=workers)
+                          engine=engine or "local", workers=workers, threads=threads)
         click.echo(f"scored {done['rows']} texts from {file} -> {out_path} ({done['engine']}, {done['seconds']:.1f}s)",
                    err=True)
         return
     inputs = _gather_texts(texts, file, text_column)
-    probs = load(model).predict_proba(inputs, batch_size=batch_size) if inputs else []
+    probs = load(model, threads=threads).predict_proba(inputs, batch_size=batch_size) if inputs else []
     out = sys.stdout
     records = [
         {"text": t, "label": LABELS[int(p.argmax())],
@@ -291,10 +300,11 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory.")
+@_threads_option
 def evaluate(model: str | None, data_path: str | None, data_format: str | None, text_column: str,
              label_column: str, fmt: str, batch_size: int, dataset: str | None = None, ds_path: str | None = None,
              split: str | None = None, label_map: str | None = None, strict: bool = False,
-             report_dir: str | None = None) -> None:
+             report_dir: str | None = None, threads: int | None = None) -> None:
     """Score a model on labelled data: AvgRec, F1PN, macro-F1, accuracy, per class, confusion."""
     from . import LABELS, load
     from .metrics import classification_scores
@@ -302,7 +312,7 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
     data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map,
                       strict=strict)
     data_path = data_path or data.source
-    clf = load(model)
+    clf = load(model, threads=threads)
     if report_dir is not None:
         from .reports import evaluate as build_report
 
