@@ -182,7 +182,7 @@ def main() -> None:
     import sentilstm
     from sentilstm.data import load_data
     from sentilstm.fileio import atomic_write_text
-    from sentilstm.onnx_runtime import available_cores
+    from sentilstm.threads import available_cores
 
     clf = sentilstm.load(args.model)
     dev = load_data(DATA / "dev.jsonl")
@@ -207,7 +207,8 @@ def main() -> None:
     res["inference"] = {}
 
     def record(key: str, tps: float, runs: int) -> None:
-        res["inference"][key] = {"texts_per_s": round(tps), "fraction_of_bound": round(tps / bound, 3), "runs": runs}
+        res["inference"][key] = {"texts_per_s": round(tps), "fraction_of_bound": round(tps / bound, 3), "runs": runs,
+                                 "load_average_1min": round(os.getloadavg()[0], 2)}
 
     for name, texts in (("dev_2000", dev.texts), ("train_50000", big)):
         reps = args.repeats
@@ -218,11 +219,16 @@ def main() -> None:
         for engine in ("onnx", "numpy", "keras"):
             runs = reps if name == "dev_2000" or engine == "onnx" else 1  # numpy/keras on 50k: one run
             record(f"{name}/{engine}", time_inference(clf, texts, engine, runs), runs)
+    for name in ("dev_2000", "train_50000"):  # same-run ratio: text preparation included / the network alone
+        inf = res["inference"]
+        res.setdefault("ratios", {})[f"{name}/end to end / network (onnx)"] = round(
+            inf[f"{name}/onnx"]["texts_per_s"] / inf[f"{name}/onnx, ids given"]["texts_per_s"], 3)
     n = 6400
     ours = time_training(clf, train.texts[:n], train.labels[:n], False, args.train_steps, args.repeats)
+    train_load = os.getloadavg()[0]
     ref = time_training(clf, train.texts[:n], train.labels[:n], True, args.train_steps, args.repeats)
     res["training"] = {"ours_examples_per_s": round(ours), "keras_lstm_examples_per_s": round(ref),
-                       "ratio_ours_to_keras": round(ours / ref, 3),
+                       "ratio_ours_to_keras": round(ours / ref, 3), "load_average_1min": round(train_load, 2),
                        "memory": training_rss(clf, args.rss_train_examples)}
     res["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
 
@@ -234,18 +240,22 @@ def main() -> None:
         f"{bound:,.0f} texts/s; {available_cores()} cores; load average "
         f"{res['machine']['load_average_1min_at_start']} -> {res['machine']['load_average_1min_at_end']}",
         "",
-        f"| {'measure':<40} | {'value':>16} | {'of bound':>8} |",
-        f"| {'-' * 40} | {'-' * 16}: | {'-' * 8}: |",
+        f"| {'measure':<48} | {'value':>16} | {'of bound':>8} | {'load avg':>8} |",
+        f"| {'-' * 48} | {'-' * 15}: | {'-' * 7}: | {'-' * 7}: |",
     ]
     for k, v in res["inference"].items():
-        lines.append(f"| inference {k:<30} | {v['texts_per_s']:>8,} texts/s | {v['fraction_of_bound']:>8.0%} |")
+        lines.append(f"| inference {k:<38} | {v['texts_per_s']:>8,} texts/s | {v['fraction_of_bound']:>8.0%} | "
+                     f"{v['load_average_1min']:>8.2f} |")
+    for k, v in res["ratios"].items():
+        lines.append(f"| {k:<48} | {v:>16.2f} | {'':>8} | {'':>8} |")
+    tl = f"{train_load:>8.2f}"
     lines += [
-        f"| {'cold start `sentilstm predict` (median)':<40} | {cs:>14.2f} s | {'':>8} |",
-        f"| {'cold start peak RSS':<40} | {rss:>13.0f} MB | {'':>8} |",
-        f"| {'training, our cell':<40} | {ours:>10,.0f} ex/s | {'':>8} |",
-        f"| {'training, keras.layers.LSTM':<40} | {ref:>10,.0f} ex/s | {'':>8} |",
-        f"| {'training ratio ours / keras.layers.LSTM':<40} | {ours / ref:>16.2f} | {'':>8} |",
-        f"| {rss_label:<40} | {mem['peak_rss_mb']:>13,.0f} MB | {'':>8} |",
+        f"| {'cold start `sentilstm predict` (median)':<48} | {cs:>14.2f} s | {'':>8} | {'':>8} |",
+        f"| {'cold start peak RSS':<48} | {rss:>13.0f} MB | {'':>8} | {'':>8} |",
+        f"| {'training, our cell':<48} | {ours:>10,.0f} ex/s | {'':>8} | {tl} |",
+        f"| {'training, keras.layers.LSTM':<48} | {ref:>10,.0f} ex/s | {'':>8} | {'':>8} |",
+        f"| {'training ratio ours / keras.layers.LSTM':<48} | {ours / ref:>16.2f} | {'':>8} | {'':>8} |",
+        f"| {rss_label:<48} | {mem['peak_rss_mb']:>13,.0f} MB | {'':>8} | {'':>8} |",
     ]
     print("\n".join(lines))
     atomic_write_text(args.out, json.dumps(res, indent=2) + "\n")
