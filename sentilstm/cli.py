@@ -309,6 +309,10 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
     from . import LABELS, load
     from .metrics import classification_scores
 
+    if report_dir is not None:  # imports matplotlib in a helper process while data and model load
+        from .plot_worker import PlotRenderer
+
+        renderer = PlotRenderer()
     data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map,
                       strict=strict)
     data_path = data_path or data.source
@@ -317,7 +321,8 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
         from .reports import evaluate as build_report
 
         rep = build_report(clf, data, batch_size=batch_size)
-        rep.save(report_dir)
+        with renderer:
+            rep.save(report_dir, renderer)
         click.echo(rep.to_json(examples=False) if fmt == "json" else rep.summary(), nl=fmt != "json")
         click.echo(f"report written to {report_dir}/ (report.json, report.md, report.html, PNGs)", err=True)
         return
