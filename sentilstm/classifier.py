@@ -23,6 +23,7 @@ from .bundle import Bundle, load_bundle, save_bundle
 from .config import ClassifierConfig
 from .labels import LABELS, labels_to_ids
 from .runtime import NumpyRuntime
+from .threads import limit_tokenizer_threads, resolve_threads, single_blas_thread
 from .tokenizer import TextEncoder
 
 __all__ = ["SentimentClassifier", "load"]
@@ -125,19 +126,29 @@ class SentimentClassifier:
     >>> clf = sentilstm.load()                       # the shipped default model
     >>> clf.predict(["I love it", "meh"])            # -> ['positive', 'neutral']
     >>> clf.predict_proba("I love it")               # -> array of shape (1, 3), LABELS order
+
+    ``threads``: CPU threads inference may keep busy (default: ``$SENTILSTM_THREADS``, else the
+    CPUs this process may use; never more than those): see :mod:`sentilstm.threads`.
     """
 
     classes_ = np.array(LABELS)
 
-    def __init__(self, config: ClassifierConfig | None = None) -> None:
+    def __init__(self, config: ClassifierConfig | None = None, threads: int | None = None) -> None:
         # scikit-learn's contract: __init__ stores its parameters as given and nothing else; what
         # fit() or load() learn ends with "_" (config_, encoder_, weights_, meta_, runtime_).
         self.config = config
+        self.threads = threads
+        limit_tokenizer_threads(resolve_threads(threads))  # a bad value fails here, as before
+
+    def _n_threads(self) -> int:
+        """``threads`` resolved (``$SENTILSTM_THREADS``, else this process's CPUs; see :mod:`sentilstm.threads`)."""
+        return resolve_threads(self.threads)
 
     # -- scikit-learn parameters --------------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """``{"config": ...}``; with ``deep``, also every config field as a dotted key (``"train.epochs"``)."""
-        params: dict[str, Any] = {"config": self.config}
+        """``{"config": ..., "threads": ...}``; with ``deep``, also every config field as a dotted key
+        (``"train.epochs"``)."""
+        params: dict[str, Any] = {"config": self.config, "threads": self.threads}
         if deep:
             cfg = self.config if self.config is not None else ClassifierConfig()
             params.update({o.key: cfg.get(o.key) for o in cfg.options()})
@@ -150,6 +161,9 @@ class SentimentClassifier:
         """
         if "config" in params:
             self.config = params.pop("config")
+        if "threads" in params:
+            self.threads = params.pop("threads")
+            limit_tokenizer_threads(resolve_threads(self.threads))
         if params:
             base = self.config if self.config is not None else ClassifierConfig()
             self.config = base.override(params)
@@ -223,12 +237,15 @@ class SentimentClassifier:
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "SentimentClassifier":
-        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm)."""
+    def load(cls, path: str | Path | None = None, threads: int | None = None) -> "SentimentClassifier":
+        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm).
+
+        ``threads``: see the class doc (:mod:`sentilstm.threads`)."""
         if path is not None and str(path) == "default" and not Path("default").exists():
             path = None
+        threads = resolve_threads(threads)  # a bad value fails before the bundle is read
         bundle = load_bundle(path)
-        clf = cls(bundle.config)
+        clf = cls(bundle.config, threads=threads)
         encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
         meta = {**bundle.meta, "path": str(Path(path) if path is not None else "default")}
         clf._set_learned(bundle.config, encoder, bundle.weights, meta, where=path)
@@ -376,7 +393,8 @@ class SentimentClassifier:
 
             if not onnxruntime_available():
                 raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
-            self._onnx = OnnxRuntime.from_weights(self.config_.model, self.weights)  # type: ignore[arg-type]
+            self._onnx = OnnxRuntime.from_weights(self.config_.model, self.weights,  # type: ignore[arg-type]
+                                                  workers=self._n_threads())
         return self._onnx
 
     def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "auto") -> np.ndarray:
@@ -404,8 +422,9 @@ class SentimentClassifier:
         if engine == "numpy":
             assert self._runtime is not None
             out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
-            for idx, x in TextEncoder.buckets(seqs, batch_size, multiple=1):
-                out[idx] = self._runtime(x)
+            with single_blas_thread():  # small matmuls: extra BLAS threads only slow it (threads.py)
+                for idx, x in TextEncoder.buckets(seqs, batch_size, multiple=1):
+                    out[idx] = self._runtime(x)
             return out
         if engine == "keras":
             from .training import predict_keras
@@ -461,6 +480,9 @@ class SentimentClassifier:
         return f"SentimentClassifier({kind} {m.layers}x{m.units}, emb {m.embedding_dim}, {state})"
 
 
-def load(path: str | Path | None = None) -> SentimentClassifier:
-    """Load a model bundle; ``None`` loads the default model shipped inside the package."""
-    return SentimentClassifier.load(path)
+def load(path: str | Path | None = None, threads: int | None = None) -> SentimentClassifier:
+    """Load a model bundle; ``None`` loads the default model shipped inside the package.
+
+    ``threads``: CPU threads inference may use (default ``$SENTILSTM_THREADS``, else this
+    process's CPUs; clamped to them): see :mod:`sentilstm.threads`."""
+    return SentimentClassifier.load(path, threads=threads)

@@ -27,7 +27,7 @@ def test_sklearn_checks_that_apply_to_a_text_classifier(check):
 def test_params_clone_and_set_params_never_mutate_the_config():
     cfg = ClassifierConfig().override({"train.epochs": 2})
     clf = SentimentClassifier(cfg)
-    assert clf.get_params(deep=False) == {"config": cfg}
+    assert clf.get_params(deep=False) == {"config": cfg, "threads": None}
     assert clf.get_params()["train.epochs"] == 2 and clf.get_params()["model.units"] == 128
     twin = clone(clf)
     assert twin.config == cfg and twin.config is not cfg
