@@ -137,8 +137,7 @@ class SentimentClassifier:
         # scikit-learn's contract: __init__ stores its parameters as given and nothing else; what
         # fit() or load() learn ends with "_" (config_, encoder_, weights_, meta_, runtime_).
         self.config = config
-        self.threads = threads
-        limit_tokenizer_threads(resolve_threads(threads))  # a bad value fails here, as before
+        self.threads = threads  # validated when used (scikit-learn: __init__ never raises)
 
     def _n_threads(self) -> int:
         """``threads`` resolved (``$SENTILSTM_THREADS``, else this process's CPUs; see :mod:`sentilstm.threads`)."""
@@ -163,7 +162,6 @@ class SentimentClassifier:
             self.config = params.pop("config")
         if "threads" in params:
             self.threads = params.pop("threads")
-            limit_tokenizer_threads(resolve_threads(self.threads))
         if params:
             base = self.config if self.config is not None else ClassifierConfig()
             self.config = base.override(params)
@@ -211,6 +209,10 @@ class SentimentClassifier:
     def _runtime(self) -> NumpyRuntime | None:
         return getattr(self, "runtime_", None)
 
+    @_runtime.setter
+    def _runtime(self, value: NumpyRuntime | None) -> None:
+        self.runtime_ = value
+
     @property
     def _onnx(self) -> Any:
         return self.__dict__.get("_onnx_cache")
@@ -246,6 +248,7 @@ class SentimentClassifier:
         threads = resolve_threads(threads)  # a bad value fails before the bundle is read
         bundle = load_bundle(path)
         clf = cls(bundle.config, threads=threads)
+        limit_tokenizer_threads(threads)
         encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
         meta = {**bundle.meta, "path": str(Path(path) if path is not None else "default")}
         clf._set_learned(bundle.config, encoder, bundle.weights, meta, where=path)
@@ -300,6 +303,7 @@ class SentimentClassifier:
 
         if config is not None:
             self.config = config
+        limit_tokenizer_threads(self._n_threads())
         cfg = self.config if self.config is not None else ClassifierConfig()
         if strategy is not None:
             cfg = cfg.override({"train.strategy": strategy})
@@ -411,6 +415,7 @@ class SentimentClassifier:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
         self._check_fitted()
         assert self.encoder is not None
+        limit_tokenizer_threads(self._n_threads())  # before this process's first batch (threads.py)
         items = _as_texts(texts)
         if engine == "auto":
             from .onnx_runtime import onnxruntime_available
