@@ -160,3 +160,12 @@ def test_spark_workers_get_their_tasks_cpus():
     out = list(captured["fn"](iter([pd.DataFrame({"text": ["good", "bad"]})])))
     assert len(out[0]) == 2
     assert [m.threads for m in scoring._MODELS.values()] == [1]
+
+
+def test_numpy_engine_on_two_threads_gives_the_same_numbers(tiny_model, dev_data):
+    if threads.available_cores() < 2:
+        pytest.skip("needs 2 CPUs")
+    texts = dev_data.texts[:300]
+    one = sentilstm.load(tiny_model, threads=1).predict_proba(texts, batch_size=32, engine="numpy")
+    two = sentilstm.load(tiny_model, threads=2).predict_proba(texts, batch_size=32, engine="numpy")
+    assert np.array_equal(one, two)  # the same batches, computed alike: bit for bit
