@@ -91,6 +91,7 @@ class SentimentClassifier:
         self.weights: dict[str, np.ndarray] | None = None
         self.meta: dict[str, Any] = {}
         self._runtime: NumpyRuntime | None = None
+        self._engine_weights: dict[str, np.ndarray] | None = None
         self._keras_model: Any = None
         self._onnx: Any = None  # OnnxRuntime, built on first use
 
@@ -107,10 +108,60 @@ class SentimentClassifier:
         clf.meta = bundle.meta
         clf.meta["path"] = str(Path(path) if path is not None else "default")
         try:
-            clf._runtime = NumpyRuntime(bundle.config.model, bundle.weights)
+            clf._reset_engines()
         except KeyError as e:
             raise ValueError(f"{path}: weights.npz lacks weight {e} required by config.json's model") from None
+        except ValueError as e:
+            raise ValueError(f"{path}: config.json: {e}") from None
         return clf
+
+    @property
+    def engine_weights(self) -> dict[str, np.ndarray]:
+        """The weights every engine runs: the trained ones with the calibration map folded into the head.
+
+        ``self.weights`` stay as trained (they are what a bundle stores); see :mod:`sentilstm.calibration`.
+        """
+        self._check_fitted()
+        if self._engine_weights is None:
+            from .calibration import apply_calibration
+
+            self._engine_weights = apply_calibration(self.config.model, self.weights,  # type: ignore[arg-type]
+                                                     self.meta.get("calibration"))
+        return self._engine_weights
+
+    def _reset_engines(self) -> None:
+        """Drop every engine built so far (weights or calibration changed); rebuild the NumPy one."""
+        self._engine_weights = None
+        self._keras_model = None
+        self._onnx = None
+        self._runtime = NumpyRuntime(self.config.model, self.engine_weights)
+
+    def calibrate(self, texts: Texts, labels: Any, method: str = "auto", source: str | None = None,
+                  batch_size: int = 256) -> "SentimentClassifier":
+        """Fit the probability calibration on labelled (dev) data, replacing any earlier one.
+
+        ``method``: ``"auto"``, ``"temperature"``, ``"vector"`` or ``"none"`` (removes it); see
+        :func:`sentilstm.calibration.fit_calibration`.  The record, with ECE / log loss / Brier
+        before and after, is in ``self.meta["calibration"]``; the weights are not changed.
+        """
+        from .calibration import fit_calibration
+        from .metrics import bootstrap_scores
+
+        self._check_fitted()
+        assert self.encoder is not None
+        x = _as_texts(texts)
+        y = _as_label_ids(labels, len(x))
+        record, probs = fit_calibration(self.config.model, self.weights, self.encoder.encode(x),  # type: ignore[arg-type]
+                                        y, method, source=source)
+        self.meta = {k: v for k, v in self.meta.items() if k != "calibration"}
+        if record is not None:
+            if len(y):
+                ci = bootstrap_scores(y, probs.argmax(axis=1))
+                record["scores"] = {"confidence": ci["confidence"], "n_resamples": ci["n_resamples"],
+                                    **ci["headline"]}
+            self.meta["calibration"] = record
+        self._reset_engines()
+        return self
 
     def save(self, path: str | Path) -> Path:
         """Write the model as a bundle directory (atomically)."""
@@ -178,9 +229,7 @@ class SentimentClassifier:
                              verbose=verbose, out=out, strategy=dist)
         self.encoder = encoder
         self.weights = result.weights
-        self._runtime = NumpyRuntime(self.config.model, self.weights)
-        self._keras_model = None
-        self._onnx = None
+        self.meta = {}
 
         def counts(ids: np.ndarray) -> dict[str, int]:
             return dict(zip(LABELS, map(int, np.bincount(ids, minlength=len(LABELS)))))
@@ -200,6 +249,10 @@ class SentimentClassifier:
             },
             "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
         }
+        # Fit the calibration on the same dev data (every worker alike: identical weights), and
+        # record dev metrics with bootstrap intervals for the model card.
+        self.calibrate(dx, dy, method=tc.calibration, source=dev_source if dev is None else
+                       summary.get("dev", {}).get("source", dev_source))
         return self
 
     # -- inference ----------------------------------------------------------------------------
@@ -214,7 +267,7 @@ class SentimentClassifier:
             from .model import build_model, set_weight_dict
 
             model = build_model(self.config.model)
-            set_weight_dict(model, self.weights)  # type: ignore[arg-type]
+            set_weight_dict(model, self.engine_weights)
             self._keras_model = model
         return self._keras_model
 
@@ -231,7 +284,7 @@ class SentimentClassifier:
 
             if not onnxruntime_available():
                 raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
-            self._onnx = OnnxRuntime.from_weights(self.config.model, self.weights)  # type: ignore[arg-type]
+            self._onnx = OnnxRuntime.from_weights(self.config.model, self.engine_weights)
         return self._onnx
 
     def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "auto") -> np.ndarray:
