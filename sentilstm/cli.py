@@ -391,7 +391,10 @@ from .cli_report import report as _report; main.add_command(_report)  # noqa: E4
 from .cli_datasets import datasets as _datasets; main.add_command(_datasets)  # noqa: E402, E702
 from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402, E702
 from .cli_export import export as _export; main.add_command(_export)  # noqa: E402, E702
-from .cli_calibrate import calibrate as _calibrate; main.add_command(_calibrate)  # noqa: E402, E702
+from .cli_calibrate import calibrate as _calibrate  # noqa: E402
+for _option in _data_options:  # the shared data options (cli_calibrate cannot import this module)
+    _option(_calibrate)
+main.add_command(_calibrate)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

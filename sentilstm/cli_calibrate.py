@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from .cli import _load_data, _with_data_options  # cli.py imports this module at its end
 from .config import CALIBRATIONS
 
 
@@ -42,7 +41,7 @@ def describe(record: dict[str, Any]) -> str:
               help="auto: a temperature, or vector scaling where it does better on held-out halves of the data "
                    "without lowering AvgRec; none: remove the calibration.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_with_data_options
+# cli.py adds its data options (--data-format, --dataset, ...) when it registers the command
 def calibrate(model: str | None, data_path: str | None, out_dir: str, method: str, fmt: str, **data_opts: Any) -> None:
     """Fit a temperature (or vector scaling) on labelled dev data so probabilities match accuracy.
 
@@ -51,6 +50,7 @@ def calibrate(model: str | None, data_path: str | None, out_dir: str, method: st
     plus a 2-fold cross-fit (fitted on one half, measured on the other: the honest figure).
     """
     from .classifier import load
+    from .cli import _load_data
 
     data = _load_data(data_path, data_opts["data_format"], data_opts["text_column"], data_opts["label_column"],
                       data_opts["dataset"], data_opts["ds_path"], data_opts["split"], data_opts["label_map"],

@@ -50,7 +50,8 @@ def _sources(node: Any, found: list[str]) -> list[str]:
     if isinstance(node, dict):
         for k, v in node.items():
             if k in ("source", "sources", "data") and isinstance(v, str):
-                found.append(v)
+                if v != "given" and "held out" not in v:  # fit()'s words for data it has no name for
+                    found.append(v)
             elif k in ("sources", "data") and isinstance(v, list):
                 found.extend(str(s) for s in v if isinstance(s, str))
             else:
@@ -108,6 +109,9 @@ def render_card(doc: dict[str, Any]) -> str:
     for src in sources:
         what, term = data_terms(src)
         terms.setdefault(what if what != "your data" else f"{what} ({src})", term)
+    if not any(((t.get(split) or {}).get("source") or "given") != "given" for split in ("train",)):
+        lines += ["The training data's source was not recorded (trained with `fit()` from Python; pass "
+                  "`data_summary={\"train\": {\"source\": ...}}` to name it), so neither are its terms.", ""]
     if terms:
         lines += ["Terms of the data it was made from (a model trained on them should be used under them):", ""]
         lines += [f"- {what}: {term}." for what, term in terms.items()]
