@@ -120,10 +120,12 @@ def render_card(doc: dict[str, Any]) -> str:
     m = doc.get("dev_metrics") or {}
     cal = doc.get("calibration") or {}
     scores = cal.get("scores") or {}
-    src = ((t.get("dev") or {}).get("source")) or "the dev data"
+    dev = t.get("dev") or {}
+    fitted = cal.get("fitted_on") or {}
+    # the intervals come from the calibration step, on the data it was fitted on (fit(): the dev data)
+    src, rows = (fitted.get("source"), fitted.get("rows")) if scores else (dev.get("source"), dev.get("rows"))
     if m or scores:
-        lines += [f"On {src} ({(t.get('dev') or {}).get('rows', scores and cal.get('fitted_on', {}).get('rows') or '?')} "
-                  "texts); AvgRec is the SemEval-2017 Task 4A metric (recall averaged over the three classes).", "",
+        lines += [f"On {src or 'the dev data'} ({rows or '?'} texts); AvgRec is the SemEval-2017 Task 4A metric (recall averaged over the three classes).", "",
                   "| metric | value | 95 % bootstrap interval |", "| --- | ---: | --- |"]
         for key, name in (("avg_recall", "AvgRec"), ("f1_pn", "F1PN"), ("macro_f1", "macro-F1"),
                           ("accuracy", "accuracy")):
@@ -132,10 +134,9 @@ def render_card(doc: dict[str, Any]) -> str:
             ci = f"{_f(s['low'])}–{_f(s['high'])}" if "low" in s else "not recorded"
             lines.append(f"| {name} | {_f(value)} | {ci} |")
         lines.append("")
-        if cal.get("fitted_on", {}).get("source") not in (None, src) and scores:
-            lines += [f"Intervals from the calibration data ({cal['fitted_on']['source']}).", ""]
-        lines += ["Dev data chose the recipe (and, with early stopping, the checkpoint), so these figures are "
-                  "somewhat optimistic; a held-out test set was not used.", ""]
+        chose = "the recipe and the checkpoint" if train.get("keep", "best") == "best" else "the recipe"
+        lines += [f"If the dev data chose {chose} (as for the shipped model), these figures are somewhat "
+                  "optimistic; a held-out test set would say more.", ""]
     else:
         lines += ["No metrics were recorded.", ""]
     lines += ["## Calibration", ""]
@@ -144,7 +145,6 @@ def render_card(doc: dict[str, Any]) -> str:
         how = (f"temperature T = {cal['temperature']:.3f} (logits divided by T)" if cal.get("method") == "temperature"
                else f"vector scaling (per-class scale {', '.join(_f(v, 3) for v in cal.get('scale', []))}; "
                     f"bias {', '.join(_f(v, 3) for v in cal.get('bias', []))})")
-        fitted = cal.get("fitted_on", {})
         lines += [f"Probabilities are calibrated by {how}, fitted on {fitted.get('source', 'the dev data')} "
                   f"({fitted.get('rows', '?')} texts) and applied by every engine.", "",
                   f"| on the fitting data | ECE ({cal.get('n_bins', 15)} bins) | log loss | Brier | AvgRec |",
