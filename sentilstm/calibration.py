@@ -9,7 +9,8 @@ networks"):
 * ``temperature``: ``scale = 1/T`` for every class, ``bias = 0``.  The argmax, hence every
   accuracy figure, is unchanged.
 * ``vector``: a scale and a bias per class (it may move a few labels); ``auto`` takes it only
-  where it beats the temperature on held-out halves of the data without lowering AvgRec.
+  where it beats the temperature on held-out halves of the data (at least ``VECTOR_MIN_ROWS``
+  texts) without lowering AvgRec.
 
 The map is stored in the bundle (``config.json``, key ``calibration``; the weights stay as
 trained) and folded into the head's Dense layer by :func:`apply_calibration`, the one place
@@ -31,6 +32,9 @@ __all__ = ["apply_calibration", "fit_calibration", "member_logits", "calibrated_
 
 N_BINS = 15  # ECE bins, as the evaluation report uses
 LOG_T_BOUNDS = (np.log(0.05), np.log(20.0))
+# "auto" considers vector scaling (6 parameters, 3 of them class biases that move labels) only on
+# at least this many labelled texts; below, a temperature (1 parameter, labels unchanged)
+VECTOR_MIN_ROWS = 1000
 
 
 def _prefixes(config: ModelConfig) -> list[str]:
@@ -151,7 +155,8 @@ def fit_calibration(config: ModelConfig, weights: dict[str, np.ndarray], seqs: S
     if method == "none" or len(y) == 0:
         return None, raw
     before = summary(raw, y)
-    candidates = ["temperature", "vector"] if method == "auto" else [method]
+    candidates = ["temperature", "vector"] if method == "auto" and len(y) >= VECTOR_MIN_ROWS else \
+        ["temperature" if method == "auto" else method]
     cross: dict[str, dict[str, float]] = {}
     if np.min(np.bincount(y, minlength=k)) >= 2:  # each half holds every class present
         for cand in candidates:
@@ -162,7 +167,7 @@ def fit_calibration(config: ModelConfig, weights: dict[str, np.ndarray], seqs: S
             cross[cand] = summary(oof, y)
     fits = {cand: _fit(logits, y, cand) for cand in candidates}
     chosen = candidates[0]
-    if method == "auto" and cross:
+    if len(candidates) > 1 and cross:
         t, v = cross["temperature"], cross["vector"]
         v_full = summary(calibrated_probabilities(logits, *fits["vector"]), y)
         if (v["log_loss"] < t["log_loss"] - 0.002 and v["avg_recall"] >= before["avg_recall"]

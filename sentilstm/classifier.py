@@ -249,10 +249,14 @@ class SentimentClassifier:
             },
             "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
         }
-        # Fit the calibration on the same dev data (every worker alike: identical weights), and
-        # record dev metrics with bootstrap intervals for the model card.
+        # Fit the calibration on the same dev data (every worker alike: identical weights), with
+        # dev metrics and bootstrap intervals for the model card.
         self.calibrate(dx, dy, method=tc.calibration, source=dev_source if dev is None else
                        summary.get("dev", {}).get("source", dev_source))
+        if "calibration" in self.meta:  # vector scaling, or an ensemble's members, may move a few labels
+            from .metrics import classification_scores
+
+            self.meta["dev_metrics"] = classification_scores(dy, self.predict_proba(dx, engine="numpy").argmax(axis=1))
         return self
 
     # -- inference ----------------------------------------------------------------------------
