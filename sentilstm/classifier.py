@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .bundle import Bundle, load_bundle, save_bundle
+from .bundle import DEFAULT_BUNDLE, Bundle, load_bundle, save_bundle
 from .config import ClassifierConfig
 from .labels import LABELS, labels_to_ids
 from .runtime import NumpyRuntime
@@ -111,8 +111,8 @@ class SentimentClassifier:
             clf._reset_engines()
         except KeyError as e:
             raise ValueError(f"{path}: weights.npz lacks weight {e} required by config.json's model") from None
-        except ValueError as e:
-            raise ValueError(f"{path}: config.json: {e}") from None
+        except ValueError as e:  # a malformed calibration record
+            raise ValueError(f"{Path(path) if path is not None else DEFAULT_BUNDLE}/config.json: {e}") from None
         return clf
 
     @property
@@ -136,8 +136,8 @@ class SentimentClassifier:
         self._onnx = None
         self._runtime = NumpyRuntime(self.config.model, self.engine_weights)
 
-    def calibrate(self, texts: Texts, labels: Any, method: str = "auto", source: str | None = None,
-                  batch_size: int = 256) -> "SentimentClassifier":
+    def calibrate(self, texts: Texts, labels: Any, method: str = "auto",
+                  source: str | None = None) -> "SentimentClassifier":
         """Fit the probability calibration on labelled (dev) data, replacing any earlier one.
 
         ``method``: ``"auto"``, ``"temperature"``, ``"vector"`` or ``"none"`` (removes it); see

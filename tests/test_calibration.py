@@ -182,3 +182,15 @@ def test_copy_of_the_shipped_bundle_recalibrates_to_the_same_temperature(dev_dat
     clf.calibrate(dev_data.texts, dev_data.labels, method="temperature")
     assert clf.meta["calibration"]["temperature"] == pytest.approx(sentilstm.load().meta["calibration"]["temperature"],
                                                                    rel=1e-3)
+
+
+def test_malformed_calibration_in_a_bundle_is_one_clear_line(tiny_model, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(tiny_model, bad)
+    doc = json.loads((bad / "config.json").read_text())
+    doc["calibration"]["scale"] = [1.0, -2.0, 1.0]
+    (bad / "config.json").write_text(json.dumps(doc), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "sentilstm.cli", "predict", "--model", str(bad), "hi"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "config.json" in r.stderr and "calibration" in r.stderr
