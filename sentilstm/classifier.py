@@ -13,7 +13,7 @@ import datetime as _dt
 import platform
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,28 +28,61 @@ from .tokenizer import TextEncoder
 
 __all__ = ["SentimentClassifier", "load"]
 
-Texts = str | Iterable[str]
+Texts = str | Sequence[str] | Any  # see _as_texts
 
 ENGINES = ("auto", "onnx", "numpy", "keras")
 # engine="auto" runs numpy below this many texts: importing onnx + onnxruntime and building the
 # session cost about 0.2-0.4 s once (and ~50 MB), more than numpy spends on a few dozen texts,
 # and `sentilstm predict "one text"` must start in well under 1 s (benchmarks/speed.py).
 ONNX_MIN_TEXTS = 64
+# fit() refuses a training set with fewer examples than this of any class (the model would never,
+# or hardly ever, predict it) unless allow_missing_classes=True (--allow-missing-classes)
+MIN_CLASS_EXAMPLES = 10
+
+
+_EXPECTED = "a string, a list or tuple of strings, a NumPy array or pandas Series of strings, or a DataFrame " \
+            "with a 'text' column"
+
+
+def _surrogate_check(items: list[str], name: str) -> None:
+    import re
+
+    bad = re.compile("[\ud800-\udfff]")
+    for i, t in enumerate(items):
+        m = bad.search(t)
+        if m:
+            raise ValueError(f"{name}[{i}] holds a lone surrogate (\\u{ord(m.group()):04x}), which is not valid text")
 
 
 def _as_texts(texts: Texts, name: str = "texts") -> list[str]:
-    """Accept one string or an iterable of strings; anything else is a clear TypeError."""
+    """The texts of ``texts``: one string, a list or tuple of strings, a 1-d NumPy array or a pandas
+    Series of strings, or a pandas DataFrame's ``text`` column; anything else is a TypeError."""
     if isinstance(texts, str):
-        return [texts]
-    if texts is None:
-        raise TypeError(f"{name} is None; expected a string or a list of strings")
-    try:
+        items = [texts]
+    elif texts is None:
+        raise TypeError(f"{name} is None; expected {_EXPECTED}")
+    elif isinstance(texts, (list, tuple)):
         items = list(texts)
-    except TypeError:
-        raise TypeError(f"{name} must be a string or a list of strings, got {type(texts).__name__}") from None
+    elif isinstance(texts, np.ndarray):
+        if texts.ndim != 1:
+            raise ValueError(f"{name} is a {texts.ndim}-d array of shape {texts.shape}; expected a 1-d array of strings")
+        items = texts.tolist()
+    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].DataFrame):
+        if "text" not in texts.columns:
+            raise ValueError(f"{name} is a DataFrame without a 'text' column (columns: "
+                             f"{', '.join(map(str, texts.columns)) or 'none'}); pass df[COLUMN] for another column")
+        items = texts["text"].tolist()
+    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].Series):
+        items = texts.tolist()
+    else:
+        kind = type(texts).__name__
+        if isinstance(texts, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{name} is {kind}; expected {_EXPECTED} (decode bytes first: data.decode('utf-8'))")
+        raise TypeError(f"{name} is {kind}; expected {_EXPECTED}")
     for i, t in enumerate(items):
         if not isinstance(t, str):
             raise TypeError(f"{name}[{i}] is {type(t).__name__} ({t!r:.40}); expected a string")
+    _surrogate_check(items, name)
     return items
 
 
@@ -63,6 +96,18 @@ def _as_label_ids(labels: Any, n: int, name: str = "labels") -> np.ndarray:
             raise ValueError(f"{name}: integer labels must be 0..{len(LABELS) - 1} (indices into {LABELS})")
         return arr.astype(np.int64)
     return labels_to_ids(arr.tolist(), where=name)
+
+
+def check_classes(y: np.ndarray, minimum: int = MIN_CLASS_EXAMPLES, where: str = "the training data") -> None:
+    """ValueError unless every class has at least ``minimum`` training examples."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(LABELS))
+    if counts.min() >= minimum:
+        return
+    few = [f"{lab} {int(c)}" for lab, c in zip(LABELS, counts) if c < minimum]
+    raise ValueError(f"{where} has too few examples of {', '.join(few)} (each class needs at least "
+                     f"{minimum}; counts: {', '.join(f'{lab} {int(c)}' for lab, c in zip(LABELS, counts))}); "
+                     f"such a model would never predict it. Add examples, or pass --allow-missing-classes "
+                     f"(Python: allow_missing_classes=True) to train anyway")
 
 
 def _versions() -> dict[str, str]:
@@ -163,12 +208,18 @@ class SentimentClassifier:
         self._reset_engines()
         return self
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model as a bundle directory (atomically)."""
+    def save(self, path: str | Path, overwrite: bool = False, *, inputs: Iterable[Any] = ()) -> Path:
+        """Write the model as a bundle directory (atomically).
+
+        ``path`` may be new, empty, or a sentilstm bundle (replaced); any other existing file or
+        directory is refused unless ``overwrite=True``, and never one holding any of ``inputs``
+        (the files this run read).  Weights that are not finite are refused.
+        """
         self._check_fitted()
         assert self.encoder is not None and self.weights is not None
         meta = {k: v for k, v in self.meta.items() if k != "path"}
-        return save_bundle(path, Bundle(self.config, self.encoder.to_str(), self.weights, meta))
+        return save_bundle(path, Bundle(self.config, self.encoder.to_str(), self.weights, meta), overwrite=overwrite,
+                           inputs=inputs)
 
     # -- training -----------------------------------------------------------------------------
     def fit(
@@ -182,6 +233,7 @@ class SentimentClassifier:
         data_summary: dict[str, Any] | None = None,
         tokenizer: TextEncoder | None = None,
         strategy: str | None = None,
+        allow_missing_classes: bool = False,
     ) -> "SentimentClassifier":
         """Train tokenizer and model on ``texts``/``labels``; early-stop on ``dev`` AvgRec.
 
@@ -189,6 +241,10 @@ class SentimentClassifier:
         ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one.
         ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
         ``config.train.strategy``; see :mod:`sentilstm.distributed`).
+        ``allow_missing_classes``: train even if a class has fewer than ``MIN_CLASS_EXAMPLES``
+        training examples (otherwise a ``ValueError``: such a model never predicts it).
+        Training that diverges (a NaN or infinite loss or weight) raises
+        :class:`~sentilstm.training.TrainingDiverged` and leaves the classifier unfitted.
         """
         from .training import train_model  # imports Keras
 
@@ -201,6 +257,8 @@ class SentimentClassifier:
         y = _as_label_ids(labels, len(x))
         if not x:
             raise ValueError("no training texts")
+        if not allow_missing_classes:
+            check_classes(y)
         if dev is None:
             rng = np.random.default_rng(tc.seed)
             held = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(0.1 * np.sum(y == c)))]
@@ -215,6 +273,8 @@ class SentimentClassifier:
             dev_source = "given"
         if tc.max_train_examples is not None:
             x, y = x[: tc.max_train_examples], y[: tc.max_train_examples]
+        if not allow_missing_classes and tc.max_train_examples is not None:
+            check_classes(y, where=f"the first {tc.max_train_examples} training rows")
 
         started = time.perf_counter()
         dist = None
@@ -227,6 +287,9 @@ class SentimentClassifier:
             encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, self.config.tokenizer)
         result = train_model(encoder, self.config, encoder.encode(x), y, encoder.encode(dx), dy,
                              verbose=verbose, out=out, strategy=dist)
+        from .training import check_finite_weights
+
+        check_finite_weights(result.weights, "in the final weights")
         self.encoder = encoder
         self.weights = result.weights
         self.meta = {}

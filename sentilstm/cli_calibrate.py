@@ -51,7 +51,10 @@ def calibrate(model: str | None, data_path: str | None, out_dir: str, method: st
     """
     from .classifier import load
     from .cli import _load_data
+    from .fileio import check_output
 
+    inputs = [data_path, data_opts["ds_path"]]
+    check_output(out_dir, "bundle", inputs=inputs)  # before any loading
     data = _load_data(data_path, data_opts["data_format"], data_opts["text_column"], data_opts["label_column"],
                       data_opts["dataset"], data_opts["ds_path"], data_opts["split"], data_opts["label_map"],
                       strict=data_opts["strict"])
@@ -59,7 +62,7 @@ def calibrate(model: str | None, data_path: str | None, out_dir: str, method: st
     clf = load(model)
     clf.calibrate(data.texts, data.labels, method=method, source=str(source))
     record = clf.meta.get("calibration")
-    clf.save(out_dir)
+    clf.save(out_dir, inputs=inputs)
     if fmt == "json":
         click.echo(json.dumps({"model": model or "default", "data": str(source), "out": out_dir,
                                "calibration": record}, indent=2))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import sentilstm
-from sentilstm.bundle import DEFAULT_BUNDLE, load_bundle
+from sentilstm.bundle import DEFAULT_BUNDLE, config_checksum, load_bundle
 from sentilstm.calibration import _fit, apply_calibration, calibrated_probabilities, fit_calibration, member_logits
 from sentilstm.config import ModelConfig
 from sentilstm.metrics import calibration, classification_scores
@@ -189,6 +189,7 @@ def test_malformed_calibration_in_a_bundle_is_one_clear_line(tiny_model, tmp_pat
     shutil.copytree(tiny_model, bad)
     doc = json.loads((bad / "config.json").read_text())
     doc["calibration"]["scale"] = [1.0, -2.0, 1.0]
+    doc["files"]["config.json"] = config_checksum(doc)  # as if a sentilstm had written it so
     (bad / "config.json").write_text(json.dumps(doc), encoding="utf-8")
     r = subprocess.run([sys.executable, "-m", "sentilstm.cli", "predict", "--model", str(bad), "hi"],
                        capture_output=True, text=True)

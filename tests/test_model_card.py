@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import sentilstm
-from sentilstm.bundle import DEFAULT_BUNDLE, BundleError, load_bundle
+from sentilstm.bundle import DEFAULT_BUNDLE, BundleError, config_checksum, load_bundle
 from sentilstm.model_card import data_terms, render_card
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,6 +62,7 @@ def test_info_card_prints_the_card_and_old_bundles_still_load(tiny_model, tmp_pa
     (old / "README.md").unlink()
     doc = json.loads((old / "config.json").read_text())
     del doc["files"]["README.md"]
+    doc["files"]["config.json"] = config_checksum(doc)
     (old / "config.json").write_text(json.dumps(doc), encoding="utf-8")
     sentilstm.load(old)
     r = _cli("info", "--card", "--model", old)
