@@ -398,12 +398,22 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
 @main.command()
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def info(model: str | None, fmt: str) -> None:
-    """Describe a model bundle: config, vocabulary, parameters, training data, dev metrics."""
+@click.option("--card", is_flag=True, help="Print the bundle's model card (README.md) instead.")
+def info(model: str | None, fmt: str, card: bool = False) -> None:
+    """Describe a model bundle: config, vocabulary, parameters, training data, dev metrics, calibration."""
     from . import load
     from .bundle import DEFAULT_BUNDLE
 
     clf = load(model)
+    if card:
+        from .bundle import read_bundle_config
+        from .model_card import CARD, render_card
+
+        where = Path(model) if model else DEFAULT_BUNDLE
+        text = (where / CARD).read_text(encoding="utf-8") if (where / CARD).exists() else \
+            render_card(read_bundle_config(where))  # a bundle saved before cards existed
+        click.echo(text, nl=False)
+        return
     assert clf.encoder is not None
     doc = {
         "path": str(Path(model) if model else DEFAULT_BUNDLE),
@@ -411,7 +421,7 @@ def info(model: str | None, fmt: str) -> None:
         "vocab_size": clf.encoder.vocab_size,
         "parameters": clf.n_parameters,
         "config": clf.config.to_dict(),
-        **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics")},
+        **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics", "calibration")},
     }
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
@@ -432,12 +442,26 @@ def info(model: str | None, fmt: str) -> None:
     m = doc.get("dev_metrics")
     if m:
         click.echo("dev metrics: " + "  ".join(f"{k} {m[k]:.4f}" for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")))
+    cal = doc.get("calibration")
+    if cal:
+        from .cli_calibrate import describe
+
+        b, a = cal["before"], cal["after"]
+        click.echo(f"calibration: {describe(cal)}; {cal['fitted_on'].get('source', 'dev')} ECE {b['ece']:.4f} -> "
+                   f"{a['ece']:.4f}, log loss {b['log_loss']:.4f} -> {a['log_loss']:.4f}")
+    else:
+        click.echo("calibration: none (probabilities as trained; see `sentilstm calibrate`)")
+    click.echo("model card:  sentilstm info --card" + (f" --model {model}" if model else ""))
 
 
 from .cli_report import report as _report; main.add_command(_report)  # noqa: E402
 from .cli_datasets import datasets as _datasets; main.add_command(_datasets)  # noqa: E402, E702
 from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402, E702
 from .cli_export import export as _export; main.add_command(_export)  # noqa: E402, E702
+from .cli_calibrate import calibrate as _calibrate  # noqa: E402
+for _option in _data_options:  # the shared data options (cli_calibrate cannot import this module)
+    _option(_calibrate)
+main.add_command(_calibrate)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
