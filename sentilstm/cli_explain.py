@@ -42,13 +42,13 @@ def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, st
       sentilstm explain --format json "meh" "love it"
       sentilstm explain --format html --out why.html "not bad at all, actually quite good"
     """
-    from .cli import _gather_texts
+    from .cli import _gather_texts, _stdin_piped
     from .explain import DEFAULT_STEPS, explain as run_explain, html_page
     from .fileio import atomic_write_text
 
     if steps is not None and method != "ig":
         raise click.UsageError("--steps applies to --method ig only")
-    if not texts and sys.stdin.isatty():
+    if not texts and sys.stdin is not None and not _stdin_piped():  # closed stdin: _gather_texts says so
         raise click.UsageError("nothing to explain: give TEXT arguments, or '-' to read texts from stdin")
     inputs = _gather_texts(texts, None, "text")
     results = run_explain(inputs, model, method=method, steps=steps or DEFAULT_STEPS)

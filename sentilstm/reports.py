@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics as M
-from .fileio import atomic_directory, atomic_write_bytes, atomic_write_text
+from .fileio import atomic_directory, atomic_write_bytes, atomic_write_text, check_output
 from .labels import LABELS
 
 __all__ = ["Report", "evaluate", "build_report", "compare", "format_comparison", "load_report",
@@ -720,18 +720,19 @@ class Report:
         return self._html_fragment()
 
     # -- saving ----------------------------------------------------------------------------------
-    def save(self, path: str | Path, renderer: Any = None) -> Path:
+    def save(self, path: str | Path, renderer: Any = None, overwrite: bool = False, inputs: Any = ()) -> Path:
         """Write report.json, report.md, report.html and the PNGs to directory ``path``, atomically.
 
         The files are written to a temporary sibling directory that then replaces ``path`` in one
         step, so a crash leaves the previous report intact.  An existing ``path`` must be empty or
-        hold a ``report.json`` (so a typo cannot replace an unrelated directory).
-        ``renderer``: see :meth:`plots`.
+        a sentilstm report (so a typo cannot replace an unrelated directory), unless ``overwrite``;
+        never a directory holding one of ``inputs``.  ``renderer``: see :meth:`plots`.
         """
         path = Path(path)
+        check_output(path, "report", overwrite=overwrite, inputs=inputs)
         pngs = self.plots(renderer)
         md, page, doc = self.to_markdown(), self.to_html(), self.to_json()
-        with atomic_directory(path, marker=REPORT_JSON) as tmp:
+        with atomic_directory(path, "report", overwrite=overwrite, inputs=inputs) as tmp:
             for name, data in pngs.items():
                 atomic_write_bytes(tmp / name, data)
             atomic_write_text(tmp / REPORT_MD, md)
