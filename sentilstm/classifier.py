@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .bundle import Bundle, load_bundle, save_bundle
+from .bundle import DEFAULT_BUNDLE, Bundle, load_bundle, save_bundle
 from .config import ClassifierConfig
 from .labels import LABELS, labels_to_ids
 from .runtime import NumpyRuntime
@@ -222,6 +222,14 @@ class SentimentClassifier:
         self.__dict__["_onnx_cache"] = value
 
     @property
+    def _engine_weights(self) -> dict[str, np.ndarray] | None:
+        return self.__dict__.get("_engine_weights_cache")
+
+    @_engine_weights.setter
+    def _engine_weights(self, value: dict[str, np.ndarray] | None) -> None:
+        self.__dict__["_engine_weights_cache"] = value
+
+    @property
     def _effective_config(self) -> ClassifierConfig:
         """``config_`` once fitted or loaded, else the parameter (or the defaults)."""
         fitted = getattr(self, "config_", None)
@@ -229,13 +237,19 @@ class SentimentClassifier:
 
     def _set_learned(self, config: ClassifierConfig, encoder: TextEncoder, weights: dict[str, np.ndarray],
                      meta: dict[str, Any], where: Any = None) -> None:
+        """Set the learned state together (fit, load); the engines are rebuilt from it."""
+        learned = ("config_", "encoder_", "weights_", "meta_", "runtime_")
+        self.config_, self.encoder_, self.weights_, self.meta_ = config, encoder, weights, meta
         try:
-            runtime = NumpyRuntime(config.model, weights)
+            self._reset_engines()
         except KeyError as e:
+            for name in learned:
+                self.__dict__.pop(name, None)
             raise ValueError(f"{where}: weights.npz lacks weight {e} required by config.json's model") from None
-        self.config_, self.encoder_, self.weights_, self.meta_, self.runtime_ = config, encoder, weights, meta, runtime
-        self.__dict__.pop("_keras_model", None)
-        self.__dict__.pop("_onnx_cache", None)
+        except ValueError as e:  # a malformed calibration record
+            for name in learned:
+                self.__dict__.pop(name, None)
+            raise ValueError(f"{Path(where) if where is not None else DEFAULT_BUNDLE}/config.json: {e}") from None
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod
@@ -253,6 +267,54 @@ class SentimentClassifier:
         meta = {**bundle.meta, "path": str(Path(path) if path is not None else "default")}
         clf._set_learned(bundle.config, encoder, bundle.weights, meta, where=path)
         return clf
+
+    @property
+    def engine_weights(self) -> dict[str, np.ndarray]:
+        """The weights every engine runs: the trained ones with the calibration map folded into the head.
+
+        ``self.weights`` stay as trained (they are what a bundle stores); see :mod:`sentilstm.calibration`.
+        """
+        self._check_fitted()
+        if self._engine_weights is None:
+            from .calibration import apply_calibration
+
+            self._engine_weights = apply_calibration(self.config_.model, self.weights,  # type: ignore[arg-type]
+                                                     self.meta.get("calibration"))
+        return self._engine_weights
+
+    def _reset_engines(self) -> None:
+        """Drop every engine built so far (weights or calibration changed); rebuild the NumPy one."""
+        self._engine_weights = None
+        self.__dict__.pop("_keras_model", None)
+        self._onnx = None
+        self.runtime_ = NumpyRuntime(self.config_.model, self.engine_weights)
+
+    def calibrate(self, texts: Texts, labels: Any, method: str = "auto",
+                  source: str | None = None) -> "SentimentClassifier":
+        """Fit the probability calibration on labelled (dev) data, replacing any earlier one.
+
+        ``method``: ``"auto"``, ``"temperature"``, ``"vector"`` or ``"none"`` (removes it); see
+        :func:`sentilstm.calibration.fit_calibration`.  The record, with ECE / log loss / Brier
+        before and after, is in ``self.meta["calibration"]``; the weights are not changed.
+        """
+        from .calibration import fit_calibration
+        from .metrics import bootstrap_scores
+
+        self._check_fitted()
+        assert self.encoder is not None
+        x = _as_texts(texts)
+        y = _as_label_ids(labels, len(x))
+        record, probs = fit_calibration(self.config_.model, self.weights, self.encoder.encode(x),  # type: ignore[arg-type]
+                                        y, method, source=source)
+        self.meta = {k: v for k, v in self.meta.items() if k != "calibration"}
+        if record is not None:
+            if len(y):
+                ci = bootstrap_scores(y, probs.argmax(axis=1))
+                record["scores"] = {"confidence": ci["confidence"], "n_resamples": ci["n_resamples"],
+                                    **ci["headline"]}
+            self.meta["calibration"] = record
+        self._reset_engines()
+        return self
 
     def save(self, path: str | Path, overwrite: bool = False, *, inputs: Iterable[Any] = ()) -> Path:
         """Write the model as a bundle directory (atomically).
@@ -366,6 +428,14 @@ class SentimentClassifier:
             "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
         }
         self._set_learned(cfg, encoder, result.weights, meta)
+        # Fit the calibration on the same dev data (every worker alike: identical weights), with
+        # dev metrics and bootstrap intervals for the model card.
+        self.calibrate(dx, dy, method=tc.calibration, source=dev_source if dev is None else
+                       summary.get("dev", {}).get("source", dev_source))
+        if "calibration" in self.meta:  # vector scaling, or an ensemble's members, may move a few labels
+            from .metrics import classification_scores
+
+            self.meta["dev_metrics"] = classification_scores(dy, self.predict_proba(dx, engine="numpy").argmax(axis=1))
         return self
 
     # -- inference ----------------------------------------------------------------------------
@@ -380,7 +450,7 @@ class SentimentClassifier:
             from .model import build_model, set_weight_dict
 
             model = build_model(self.config_.model)
-            set_weight_dict(model, self.weights)  # type: ignore[arg-type]
+            set_weight_dict(model, self.engine_weights)
             self.__dict__["_keras_model"] = model
         return self.__dict__["_keras_model"]
 
@@ -397,7 +467,7 @@ class SentimentClassifier:
 
             if not onnxruntime_available():
                 raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
-            self._onnx = OnnxRuntime.from_weights(self.config_.model, self.weights,  # type: ignore[arg-type]
+            self._onnx = OnnxRuntime.from_weights(self.config_.model, self.engine_weights,  # type: ignore[arg-type]
                                                   workers=self._n_threads())
         return self._onnx
 
@@ -427,9 +497,22 @@ class SentimentClassifier:
         if engine == "numpy":
             assert self._runtime is not None
             out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
+            runtime = self._runtime
+
+            def run(idx: np.ndarray, x: np.ndarray) -> None:
+                out[idx] = runtime(x)
+
+            batches = list(TextEncoder.buckets(seqs, batch_size, multiple=1))
             with single_blas_thread():  # small matmuls: extra BLAS threads only slow it (threads.py)
-                for idx, x in TextEncoder.buckets(seqs, batch_size, multiple=1):
-                    out[idx] = self._runtime(x)
+                if self.threads == 1 or len(batches) == 1:
+                    for idx, x in batches:
+                        run(idx, x)
+                else:  # batches side by side on `threads` threads (NumPy releases the GIL); same numbers
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
+                        for f in [pool.submit(run, idx, x) for idx, x in batches]:
+                            f.result()
             return out
         if engine == "keras":
             from .training import predict_keras

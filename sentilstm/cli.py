@@ -19,7 +19,8 @@ import click
 from . import __version__
 from .classifier import MIN_CLASS_EXAMPLES
 from .cli_options import (Command, Option, add_global_options, config_from_options, config_options, gather_texts,
-                          missing_extra, pop_config_options, stdin_piped)
+                          missing_extra, pop_config_options, stdin_piped,
+                          data_options, with_data_options)
 from .fileio import OVERWRITE_HELP
 
 EXAMPLES = """
@@ -43,6 +44,7 @@ LAZY_COMMANDS = {
     "explain": "sentilstm.cli_explain:explain",
     "export": "sentilstm.cli_export:export",
     "report": "sentilstm.cli_report:report",
+    "calibrate": "sentilstm.cli_calibrate:calibrate",
 }
 
 
@@ -195,23 +197,8 @@ def _load_data(path: str | None, data_format: str | None, text_column: str, labe
     return LabelledData.from_dataset(ds, source=":".join(x for x in (dataset, ds_path, split) if x))
 
 
-_data_options = [
-    click.option("--data-format", default=None, help="Loader for FILE (jsonl, csv, tsv, semeval2017, sst, ...) "
-                                                      "[default: by extension]; see `sentilstm datasets list`."),
-    click.option("--text-column", default="text", show_default=True),
-    click.option("--label-column", default="label", show_default=True),
-    click.option("--dataset", default=None, help="Instead of a file: a registered corpus (or hub dataset) name."),
-    click.option("--path", "ds_path", default=None, help="With --dataset: its file or directory."),
-    click.option("--split", default=None, help="With --dataset: the split to use (train/validation/test/...)."),
-    click.option("--label-map", default=None, help="Map raw labels, e.g. '0:negative,1:neutral,2:positive'."),
-    click.option("--strict", is_flag=True, help="Fail instead of skipping (and reporting) unusable rows."),
-]
-
-
-def _with_data_options(fn: Any) -> Any:
-    for opt in reversed(_data_options):
-        fn = opt(fn)
-    return fn
+_data_options = data_options  # the old private names (see cli_options)
+_with_data_options = with_data_options
 
 
 @main.command()
@@ -334,12 +321,22 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
 @main.command()
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def info(model: str | None, fmt: str) -> None:
-    """Describe a model bundle: config, vocabulary, parameters, training data, dev metrics."""
+@click.option("--card", is_flag=True, help="Print the bundle's model card (README.md) instead.")
+def info(model: str | None, fmt: str, card: bool = False) -> None:
+    """Describe a model bundle: config, vocabulary, parameters, training data, dev metrics, calibration."""
     from . import load
     from .bundle import DEFAULT_BUNDLE
 
     clf = load(model)
+    if card:
+        from .bundle import read_bundle_config
+        from .model_card import CARD, render_card
+
+        where = Path(model) if model else DEFAULT_BUNDLE
+        text = (where / CARD).read_text(encoding="utf-8") if (where / CARD).exists() else \
+            render_card(read_bundle_config(where))  # a bundle saved before cards existed
+        click.echo(text, nl=False)
+        return
     assert clf.encoder is not None
     doc = {
         "path": str(Path(model) if model else DEFAULT_BUNDLE),
@@ -347,7 +344,7 @@ def info(model: str | None, fmt: str) -> None:
         "vocab_size": clf.encoder.vocab_size,
         "parameters": clf.n_parameters,
         "config": clf.config_.to_dict(),
-        **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics")},
+        **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics", "calibration")},
     }
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
@@ -368,6 +365,16 @@ def info(model: str | None, fmt: str) -> None:
     m = doc.get("dev_metrics")
     if m:
         click.echo("dev metrics: " + "  ".join(f"{k} {m[k]:.4f}" for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")))
+    cal = doc.get("calibration")
+    if cal:
+        from .cli_calibrate import describe
+
+        b, a = cal["before"], cal["after"]
+        click.echo(f"calibration: {describe(cal)}; {cal['fitted_on'].get('source', 'dev')} ECE {b['ece']:.4f} -> "
+                   f"{a['ece']:.4f}, log loss {b['log_loss']:.4f} -> {a['log_loss']:.4f}")
+    else:
+        click.echo("calibration: none (probabilities as trained; see `sentilstm calibrate`)")
+    click.echo("model card:  sentilstm info --card" + (f" --model {model}" if model else ""))
 
 
 if __name__ == "__main__":  # pragma: no cover

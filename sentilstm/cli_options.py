@@ -27,7 +27,8 @@ import click
 from .config import ClassifierConfig, ConfigOption
 
 __all__ = ["Command", "Option", "config_options", "config_from_options", "set_option", "add_global_options",
-           "gather_texts", "stdin_piped", "warn_deprecated", "TRAIN_OPTIONS", "EXTRAS", "missing_extra"]
+           "gather_texts", "stdin_piped", "warn_deprecated", "TRAIN_OPTIONS", "EXTRAS", "missing_extra",
+           "data_options", "with_data_options"]
 
 
 # -- deprecations --------------------------------------------------------------------------------
@@ -149,6 +150,27 @@ def gather_texts(texts: Sequence[str], file: str | None, text_column: str = "tex
             raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
         raise click.UsageError("nothing to classify: give TEXT arguments, --file PATH, or pipe text on stdin")
     return list(texts)
+
+
+# -- labelled data: --data FILE, or --dataset NAME [--path P] [--split S] -------------------------------
+data_options = [
+    click.option("--data-format", default=None, help="Loader for FILE (jsonl, csv, tsv, semeval2017, sst, ...) "
+                                                      "[default: by extension]; see `sentilstm datasets list`."),
+    click.option("--text-column", default="text", show_default=True),
+    click.option("--label-column", default="label", show_default=True),
+    click.option("--dataset", default=None, help="Instead of a file: a registered corpus (or hub dataset) name."),
+    click.option("--path", "ds_path", default=None, help="With --dataset: its file or directory."),
+    click.option("--split", default=None, help="With --dataset: the split to use (train/validation/test/...)."),
+    click.option("--label-map", default=None, help="Map raw labels, e.g. '0:negative,1:neutral,2:positive'."),
+    click.option("--strict", is_flag=True, help="Fail instead of skipping (and reporting) unusable rows."),
+]
+
+
+def with_data_options(fn: Any) -> Any:
+    """The labelled-data options every command that reads labelled data takes (train, evaluate, calibrate)."""
+    for opt in reversed(data_options):
+        fn = opt(fn)
+    return fn
 
 
 # -- config options generated from the dataclasses ------------------------------------------------

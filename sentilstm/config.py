@@ -122,6 +122,9 @@ def scheduled_lr(base: float, schedule: str, progress: float) -> float:
     return base
 
 
+CALIBRATIONS = ("auto", "temperature", "vector", "none")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation: Adam, class weights, early stopping on dev AvgRec."""
@@ -151,8 +154,13 @@ class TrainConfig:
     max_train_examples: int | None = _field(None, "Use only the first N training rows (quick experiments).")
     strategy: str = _field("default", "tf.distribute: default (one device), mirrored (this machine's devices) or "
                            "multi-worker (the cluster in TF_CONFIG).", ("default", "mirrored", "multi-worker"))
+    calibration: str = _field("auto", "After training, fitted on dev: auto (a temperature; vector scaling where it does "
+                              "better on held-out halves of dev), temperature, vector or none; calibration.py.",
+                              CALIBRATIONS)
 
     def __post_init__(self) -> None:
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"train.calibration must be one of {', '.join(CALIBRATIONS)}, got {self.calibration!r}")
         if self.strategy not in ("default", "mirrored", "multi-worker"):
             raise ValueError(f"train.strategy must be 'default', 'mirrored' or 'multi-worker', got {self.strategy!r}")
         if self.class_weight not in (None, "balanced", "sqrt"):

@@ -160,3 +160,24 @@ def test_spark_workers_get_their_tasks_cpus():
     out = list(captured["fn"](iter([pd.DataFrame({"text": ["good", "bad"]})])))
     assert len(out[0]) == 2
     assert [m.threads for m in scoring._MODELS.values()] == [1]
+
+
+def test_numpy_engine_on_two_threads_gives_the_same_numbers(tiny_model, dev_data):
+    if threads.available_cores() < 2:
+        pytest.skip("needs 2 CPUs")
+    texts = dev_data.texts[:300]
+    one = sentilstm.load(tiny_model, threads=1).predict_proba(texts, batch_size=32, engine="numpy")
+    two = sentilstm.load(tiny_model, threads=2).predict_proba(texts, batch_size=32, engine="numpy")
+    assert np.array_equal(one, two)  # the same batches, computed alike: bit for bit
+
+
+def test_readme_threads_example(tmp_path, dev_data):
+    """README, Speed/Threads: `SENTILSTM_THREADS=1 sentilstm predict --file tweets.txt > labels.txt`."""
+    texts = [" ".join(t.split()) for t in dev_data.texts[:100]]
+    (tmp_path / "tweets.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+    with open(tmp_path / "labels.txt", "w") as out:
+        r = subprocess.run([sys.executable, "-m", "sentilstm.cli", "predict", "--file", "tweets.txt"], cwd=tmp_path,
+                           stdout=out, stderr=subprocess.PIPE, text=True, env={**os.environ, ENV: "1"})
+    assert r.returncode == 0, r.stderr
+    lines = (tmp_path / "labels.txt").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 100 and all(line.split()[0] in ("negative", "neutral", "positive") for line in lines)
