@@ -503,14 +503,15 @@ class SentimentClassifier:
                 out[idx] = runtime(x)
 
             batches = list(TextEncoder.buckets(seqs, batch_size, multiple=1))
+            threads = self._n_threads()
             with single_blas_thread():  # small matmuls: extra BLAS threads only slow it (threads.py)
-                if self.threads == 1 or len(batches) == 1:
+                if threads == 1 or len(batches) == 1:
                     for idx, x in batches:
                         run(idx, x)
                 else:  # batches side by side on `threads` threads (NumPy releases the GIL); same numbers
                     from concurrent.futures import ThreadPoolExecutor
 
-                    with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
+                    with ThreadPoolExecutor(min(threads, len(batches))) as pool:
                         for f in [pool.submit(run, idx, x) for idx, x in batches]:
                             f.result()
             return out
