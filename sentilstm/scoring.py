@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .data.files import DataError
-from .fileio import atomic_output, atomic_write_text, check_output
+from .fileio import atomic_output, atomic_write_text, check_output, sweep_temporaries, temporary_name
 from .labels import LABELS
 
 __all__ = ["BatchScorer", "OUTPUT_COLUMNS", "ENGINES", "score_ray", "score_spark", "score_file", "read_batches"]
@@ -417,7 +417,11 @@ def _spark_tables(path: Path, model: str | None, text_column: str, batch_size: i
              .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     if started_here:
         spark.sparkContext.setLogLevel("ERROR")
-    tmp = Path(tempfile.mkdtemp(prefix=".sentilstm-spark-", dir=None))
+    # Spark's part files go to a recognisable temporary (swept by the next run if this one is killed)
+    base = Path(tempfile.gettempdir()) / "sentilstm-spark"
+    sweep_temporaries(base)
+    tmp = base.parent / temporary_name(base.name)
+    tmp.mkdir()
     try:
         scored = score_spark(_engine_reader("spark", path, text_column, spark), model, text_column, batch_size)
         # Spark writes part files in partition order (= file order); stream them back one by one.
