@@ -13,7 +13,7 @@ import datetime as _dt
 import platform
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,7 +28,7 @@ from .tokenizer import TextEncoder
 
 __all__ = ["SentimentClassifier", "load"]
 
-Texts = str | Iterable[str]
+Texts = str | Sequence[str] | Any  # see _as_texts
 
 ENGINES = ("auto", "onnx", "numpy", "keras")
 # engine="auto" runs numpy below this many texts: importing onnx + onnxruntime and building the
@@ -40,19 +40,49 @@ ONNX_MIN_TEXTS = 64
 MIN_CLASS_EXAMPLES = 10
 
 
+_EXPECTED = "a string, a list or tuple of strings, a NumPy array or pandas Series of strings, or a DataFrame " \
+            "with a 'text' column"
+
+
+def _surrogate_check(items: list[str], name: str) -> None:
+    import re
+
+    bad = re.compile("[\ud800-\udfff]")
+    for i, t in enumerate(items):
+        m = bad.search(t)
+        if m:
+            raise ValueError(f"{name}[{i}] holds a lone surrogate (\\u{ord(m.group()):04x}), which is not valid text")
+
+
 def _as_texts(texts: Texts, name: str = "texts") -> list[str]:
-    """Accept one string or an iterable of strings; anything else is a clear TypeError."""
+    """The texts of ``texts``: one string, a list or tuple of strings, a 1-d NumPy array or a pandas
+    Series of strings, or a pandas DataFrame's ``text`` column; anything else is a TypeError."""
     if isinstance(texts, str):
-        return [texts]
-    if texts is None:
-        raise TypeError(f"{name} is None; expected a string or a list of strings")
-    try:
+        items = [texts]
+    elif texts is None:
+        raise TypeError(f"{name} is None; expected {_EXPECTED}")
+    elif isinstance(texts, (list, tuple)):
         items = list(texts)
-    except TypeError:
-        raise TypeError(f"{name} must be a string or a list of strings, got {type(texts).__name__}") from None
+    elif isinstance(texts, np.ndarray):
+        if texts.ndim != 1:
+            raise ValueError(f"{name} is a {texts.ndim}-d array of shape {texts.shape}; expected a 1-d array of strings")
+        items = texts.tolist()
+    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].DataFrame):
+        if "text" not in texts.columns:
+            raise ValueError(f"{name} is a DataFrame without a 'text' column (columns: "
+                             f"{', '.join(map(str, texts.columns)) or 'none'}); pass df[COLUMN] for another column")
+        items = texts["text"].tolist()
+    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].Series):
+        items = texts.tolist()
+    else:
+        kind = type(texts).__name__
+        if isinstance(texts, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{name} is {kind}; expected {_EXPECTED} (decode bytes first: data.decode('utf-8'))")
+        raise TypeError(f"{name} is {kind}; expected {_EXPECTED}")
     for i, t in enumerate(items):
         if not isinstance(t, str):
             raise TypeError(f"{name}[{i}] is {type(t).__name__} ({t!r:.40}); expected a string")
+    _surrogate_check(items, name)
     return items
 
 

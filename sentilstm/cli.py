@@ -74,30 +74,48 @@ def main(ctx: click.Context, debug: bool) -> None:
     warnings.formatwarning = lambda message, category, *_a, **_k: f"Warning: {message}\n"
 
 
-def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) -> list[str]:
-    from .data import read_texts
-    from .data.files import decode_utf8
+def _stdin() -> Any:
+    """The binary stdin, or a one-line error if it is closed or cannot be read."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
+    return stream
 
-    stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and not sys.stdin.isatty())
+
+def _stdin_piped() -> bool:
+    """Whether stdin may hold input to read: open and not a terminal."""
+    try:
+        return sys.stdin is not None and not sys.stdin.isatty()
+    except (OSError, ValueError):  # closed or invalid descriptor: there is nothing to read
+        return False
+
+
+def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) -> list[str]:
+    from .data.readers import read_texts
+
+    stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and _stdin_piped())
     if file is not None and texts:
         raise click.UsageError("give TEXT arguments or --file, not both")
     if stdin_wanted or file is not None:
-        if stdin_wanted:
-            name, found = "<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>").splitlines()
+        if stdin_wanted:  # stdin is plain text: one text per line, split on \n only
+            name, found = "<stdin>", read_texts(_stdin(), fmt="text", name="<stdin>")
         else:
             name, found = str(file), read_texts(file, text_column=text_column)
         if not found:
             raise click.ClickException(f"{name}: empty input, nothing to classify")
         return found
     if not texts:
+        if sys.stdin is None:
+            raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
         raise click.UsageError("nothing to classify: give TEXT arguments, --file PATH, or pipe text on stdin")
     return list(texts)
 
 
 @main.command()
 @click.argument("texts", nargs=-1)
-@click.option("-f", "--file", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Read texts from a file: one per line, or the text column of a .jsonl/.csv/.tsv; '-' = stdin.")
+@click.option("-f", "--file", type=click.Path(allow_dash=True),
+              help="Read texts from a file: one per line (split on \\n only), or the text column of a "
+                   ".jsonl/.json/.csv/.tsv/.parquet; '-' = stdin.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text",
               show_default=True, help="Output format.")
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle directory [default: shipped model].")
@@ -121,8 +139,9 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
             workers: int | None = None, out_format: str | None = None, overwrite: bool = False) -> None:
     """Classify TEXT arguments, a file, or stdin; one result per input, in input order.
 
-    With no TEXT and piped input, reads stdin (one text per line). An empty line is an
-    (empty) text and gets a prediction too, so output lines match input lines.
+    With no TEXT and piped input, reads stdin (one text per line, split on \\n only: U+2028 or
+    a lone \\r stays inside its line). An empty line is an (empty) text and gets a prediction
+    too, so output lines match input lines.
 
     \b
     Output columns (--format text): label, its probability, the text.
@@ -135,7 +154,8 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
             raise click.UsageError("--engine, --workers, --out-format and --overwrite go with --out FILE "
                                    "(and --file)")
         if texts or file is None or file == "-":
-            raise click.UsageError("--out needs --file PATH (a .txt, .jsonl, .csv or .tsv file), not TEXT or stdin")
+            raise click.UsageError("--out needs --file PATH (a .txt, .jsonl, .json, .csv, .tsv or .parquet file), "
+                                   "not TEXT or stdin")
         from .scoring import score_file
 
         done = score_file(file, out_path, model=model, text_column=text_column, batch_size=batch_size,
@@ -208,9 +228,9 @@ def _with_data_options(fn: Any) -> Any:
 
 
 @main.command()
-@click.option("--train", "train_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--train", "train_path", type=click.Path(), default=None,
               help="Training data (.jsonl or .csv with text and label columns), or use --dataset.")
-@click.option("--dev", "dev_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--dev", "dev_path", type=click.Path(), default=None,
               help="Development data for early stopping [default: 10% of the training data held out].")
 @click.option("--dev-split", default=None, help="With --dataset: the split used as development data.")
 @click.option("--out", "out_dir", required=True, type=click.Path(),
@@ -306,7 +326,7 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
 
 @main.command()
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--data", "data_path", type=click.Path(), default=None,
               help="Labelled data file (or use --dataset/--path/--split).")
 @_with_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -46,7 +46,7 @@ def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, st
       sentilstm explain --format json "meh" "love it"
       sentilstm explain --format html --out why.html "not bad at all, actually quite good"
     """
-    from .cli import _gather_texts
+    from .cli import _gather_texts, _stdin_piped
     from .explain import DEFAULT_STEPS, explain as run_explain, html_page
     from .fileio import atomic_output, check_output
 
@@ -54,7 +54,7 @@ def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, st
         check_output(out_path, "explanation", overwrite=overwrite)  # before any work
     if steps is not None and method != "ig":
         raise click.UsageError("--steps applies to --method ig only")
-    if not texts and sys.stdin.isatty():
+    if not texts and sys.stdin is not None and not _stdin_piped():  # closed stdin: _gather_texts says so
         raise click.UsageError("nothing to explain: give TEXT arguments, or '-' to read texts from stdin")
     inputs = _gather_texts(texts, None, "text")
     results = run_explain(inputs, model, method=method, steps=steps or DEFAULT_STEPS)
