@@ -6,6 +6,7 @@
                        and of its own content (format version 2)
       tokenizer.json   the HuggingFace ``tokenizers`` tokenizer
       weights.npz      the weights as named float32 arrays (loaded with allow_pickle=False)
+      README.md        the model card, written from config.json (model_card.py); checksummed too
 
 Saving is atomic (the directory is written aside and swapped in).  Loading checks every file
 and fails with a :class:`BundleError` that names the file at fault: missing, truncated,
@@ -31,6 +32,7 @@ import numpy as np
 from .config import ClassifierConfig
 from .fileio import atomic_directory
 from .labels import LABELS
+from .model_card import CARD, render_card
 from .text import NORMALIZER_VERSION
 
 __all__ = ["Bundle", "BundleError", "BundleWarning", "save_bundle", "load_bundle", "FORMAT_VERSION",
@@ -100,12 +102,14 @@ def save_bundle(path: str | Path, bundle: Bundle, overwrite: bool = False,
         "normalizer_version": NORMALIZER_VERSION,
         "config": bundle.config.to_dict(),
         **{k: v for k, v in bundle.meta.items() if k not in ("format", "format_version", "labels", "files")},
-        "files": {TOKENIZER: _sha256(tokenizer), WEIGHTS: _sha256(weights)},
     }
+    card = render_card(doc).encode("utf-8")
+    doc["files"] = {TOKENIZER: _sha256(tokenizer), WEIGHTS: _sha256(weights), CARD: _sha256(card)}
     doc["files"][CONFIG] = config_checksum(doc)
     with atomic_directory(path, "bundle", overwrite=overwrite, inputs=inputs) as tmp:
         (tmp / TOKENIZER).write_bytes(tokenizer)
         (tmp / WEIGHTS).write_bytes(weights)
+        (tmp / CARD).write_bytes(card)
         (tmp / CONFIG).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
@@ -163,7 +167,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         raise BundleError(str(e) if str(cfg_path) in str(e) else f"{cfg_path}: {e}") from None
     hashes = doc.get("files", {})
     blobs: dict[str, bytes] = {}
-    for name in (TOKENIZER, WEIGHTS):
+    for name in (TOKENIZER, WEIGHTS, *([CARD] if CARD in hashes else [])):  # bundles older than the card lack it
         p = path / name
         try:
             blobs[name] = p.read_bytes()

@@ -20,10 +20,11 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .bundle import Bundle, load_bundle, save_bundle
+from .bundle import DEFAULT_BUNDLE, Bundle, load_bundle, save_bundle
 from .config import ClassifierConfig
 from .labels import LABELS, labels_to_ids
 from .runtime import NumpyRuntime
+from .threads import limit_tokenizer_threads, resolve_threads, single_blas_thread
 from .tokenizer import TextEncoder
 
 __all__ = ["SentimentClassifier", "load"]
@@ -126,36 +127,95 @@ class SentimentClassifier:
     >>> clf = sentilstm.load()                       # the shipped default model
     >>> clf.predict(["I love it", "meh"])            # -> ['positive', 'neutral']
     >>> clf.predict_proba("I love it")               # -> array of shape (1, 3), LABELS order
+
+    ``threads``: CPU threads inference may keep busy (default: ``$SENTILSTM_THREADS``, else the
+    CPUs this process may use; never more than those): see :mod:`sentilstm.threads`.
     """
 
     classes_ = np.array(LABELS)
 
-    def __init__(self, config: ClassifierConfig | None = None) -> None:
+    def __init__(self, config: ClassifierConfig | None = None, threads: int | None = None) -> None:
         self.config = config or ClassifierConfig()
+        self.threads = resolve_threads(threads)
+        limit_tokenizer_threads(self.threads)
         self.encoder: TextEncoder | None = None
         self.weights: dict[str, np.ndarray] | None = None
         self.meta: dict[str, Any] = {}
         self._runtime: NumpyRuntime | None = None
+        self._engine_weights: dict[str, np.ndarray] | None = None
         self._keras_model: Any = None
         self._onnx: Any = None  # OnnxRuntime, built on first use
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "SentimentClassifier":
-        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm)."""
+    def load(cls, path: str | Path | None = None, threads: int | None = None) -> "SentimentClassifier":
+        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm).
+
+        ``threads``: see the class doc (:mod:`sentilstm.threads`)."""
         if path is not None and str(path) == "default" and not Path("default").exists():
             path = None
+        threads = resolve_threads(threads)  # a bad value fails before the bundle is read
         bundle = load_bundle(path)
-        clf = cls(bundle.config)
+        clf = cls(bundle.config, threads=threads)
         clf.encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
         clf.weights = bundle.weights
         clf.meta = bundle.meta
         clf.meta["path"] = str(Path(path) if path is not None else "default")
         try:
-            clf._runtime = NumpyRuntime(bundle.config.model, bundle.weights)
+            clf._reset_engines()
         except KeyError as e:
             raise ValueError(f"{path}: weights.npz lacks weight {e} required by config.json's model") from None
+        except ValueError as e:  # a malformed calibration record
+            raise ValueError(f"{Path(path) if path is not None else DEFAULT_BUNDLE}/config.json: {e}") from None
         return clf
+
+    @property
+    def engine_weights(self) -> dict[str, np.ndarray]:
+        """The weights every engine runs: the trained ones with the calibration map folded into the head.
+
+        ``self.weights`` stay as trained (they are what a bundle stores); see :mod:`sentilstm.calibration`.
+        """
+        self._check_fitted()
+        if self._engine_weights is None:
+            from .calibration import apply_calibration
+
+            self._engine_weights = apply_calibration(self.config.model, self.weights,  # type: ignore[arg-type]
+                                                     self.meta.get("calibration"))
+        return self._engine_weights
+
+    def _reset_engines(self) -> None:
+        """Drop every engine built so far (weights or calibration changed); rebuild the NumPy one."""
+        self._engine_weights = None
+        self._keras_model = None
+        self._onnx = None
+        self._runtime = NumpyRuntime(self.config.model, self.engine_weights)
+
+    def calibrate(self, texts: Texts, labels: Any, method: str = "auto",
+                  source: str | None = None) -> "SentimentClassifier":
+        """Fit the probability calibration on labelled (dev) data, replacing any earlier one.
+
+        ``method``: ``"auto"``, ``"temperature"``, ``"vector"`` or ``"none"`` (removes it); see
+        :func:`sentilstm.calibration.fit_calibration`.  The record, with ECE / log loss / Brier
+        before and after, is in ``self.meta["calibration"]``; the weights are not changed.
+        """
+        from .calibration import fit_calibration
+        from .metrics import bootstrap_scores
+
+        self._check_fitted()
+        assert self.encoder is not None
+        x = _as_texts(texts)
+        y = _as_label_ids(labels, len(x))
+        record, probs = fit_calibration(self.config.model, self.weights, self.encoder.encode(x),  # type: ignore[arg-type]
+                                        y, method, source=source)
+        self.meta = {k: v for k, v in self.meta.items() if k != "calibration"}
+        if record is not None:
+            if len(y):
+                ci = bootstrap_scores(y, probs.argmax(axis=1))
+                record["scores"] = {"confidence": ci["confidence"], "n_resamples": ci["n_resamples"],
+                                    **ci["headline"]}
+            self.meta["calibration"] = record
+        self._reset_engines()
+        return self
 
     def save(self, path: str | Path, overwrite: bool = False, *, inputs: Iterable[Any] = ()) -> Path:
         """Write the model as a bundle directory (atomically).
@@ -241,9 +301,7 @@ class SentimentClassifier:
         check_finite_weights(result.weights, "in the final weights")
         self.encoder = encoder
         self.weights = result.weights
-        self._runtime = NumpyRuntime(self.config.model, self.weights)
-        self._keras_model = None
-        self._onnx = None
+        self.meta = {}
 
         def counts(ids: np.ndarray) -> dict[str, int]:
             return dict(zip(LABELS, map(int, np.bincount(ids, minlength=len(LABELS)))))
@@ -263,6 +321,14 @@ class SentimentClassifier:
             },
             "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
         }
+        # Fit the calibration on the same dev data (every worker alike: identical weights), with
+        # dev metrics and bootstrap intervals for the model card.
+        self.calibrate(dx, dy, method=tc.calibration, source=dev_source if dev is None else
+                       summary.get("dev", {}).get("source", dev_source))
+        if "calibration" in self.meta:  # vector scaling, or an ensemble's members, may move a few labels
+            from .metrics import classification_scores
+
+            self.meta["dev_metrics"] = classification_scores(dy, self.predict_proba(dx, engine="numpy").argmax(axis=1))
         return self
 
     # -- inference ----------------------------------------------------------------------------
@@ -277,7 +343,7 @@ class SentimentClassifier:
             from .model import build_model, set_weight_dict
 
             model = build_model(self.config.model)
-            set_weight_dict(model, self.weights)  # type: ignore[arg-type]
+            set_weight_dict(model, self.engine_weights)
             self._keras_model = model
         return self._keras_model
 
@@ -294,7 +360,8 @@ class SentimentClassifier:
 
             if not onnxruntime_available():
                 raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
-            self._onnx = OnnxRuntime.from_weights(self.config.model, self.weights)  # type: ignore[arg-type]
+            self._onnx = OnnxRuntime.from_weights(self.config.model, self.engine_weights,  # type: ignore[arg-type]
+                                                  workers=self.threads)
         return self._onnx
 
     def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "auto") -> np.ndarray:
@@ -322,8 +389,22 @@ class SentimentClassifier:
         if engine == "numpy":
             assert self._runtime is not None
             out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
-            for idx, x in TextEncoder.buckets(seqs, batch_size, multiple=1):
-                out[idx] = self._runtime(x)
+            runtime = self._runtime
+
+            def run(idx: np.ndarray, x: np.ndarray) -> None:
+                out[idx] = runtime(x)
+
+            batches = list(TextEncoder.buckets(seqs, batch_size, multiple=1))
+            with single_blas_thread():  # small matmuls: extra BLAS threads only slow it (threads.py)
+                if self.threads == 1 or len(batches) == 1:
+                    for idx, x in batches:
+                        run(idx, x)
+                else:  # batches side by side on `threads` threads (NumPy releases the GIL); same numbers
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
+                        for f in [pool.submit(run, idx, x) for idx, x in batches]:
+                            f.result()
             return out
         if engine == "keras":
             from .training import predict_keras
@@ -372,6 +453,9 @@ class SentimentClassifier:
         return f"SentimentClassifier({kind} {m.layers}x{m.units}, emb {m.embedding_dim}, {state})"
 
 
-def load(path: str | Path | None = None) -> SentimentClassifier:
-    """Load a model bundle; ``None`` loads the default model shipped inside the package."""
-    return SentimentClassifier.load(path)
+def load(path: str | Path | None = None, threads: int | None = None) -> SentimentClassifier:
+    """Load a model bundle; ``None`` loads the default model shipped inside the package.
+
+    ``threads``: CPU threads inference may use (default ``$SENTILSTM_THREADS``, else this
+    process's CPUs; clamped to them): see :mod:`sentilstm.threads`."""
+    return SentimentClassifier.load(path, threads=threads)

@@ -110,7 +110,7 @@ def _export_onnx(clf: Any, tmp: Path) -> None:
     from .onnx_graph import build_onnx_model
     from .onnx_runtime import OnnxRuntime
 
-    model = build_onnx_model(clf.config.model, clf.weights)
+    model = build_onnx_model(clf.config.model, clf.engine_weights)
     onnx.checker.check_model(model, full_check=True)
     data = model.SerializeToString()
     ids = _random_ids(clf.config.model.vocab_size)

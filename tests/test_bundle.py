@@ -200,7 +200,7 @@ def test_refuses_a_folder_with_a_users_config_json(tiny_model, tmp_path):
         sentilstm.load(tiny_model).save(proj, overwrite=True, inputs=[proj / "tr.jsonl"])
     assert {p.name: p.read_bytes() for p in proj.iterdir()} == before
     sentilstm.load(tiny_model).save(proj, overwrite=True)
-    assert sorted(p.name for p in proj.iterdir()) == ["config.json", "tokenizer.json", "weights.npz"]
+    assert sorted(p.name for p in proj.iterdir()) == ["README.md", "config.json", "tokenizer.json", "weights.npz"]
 
 
 def test_overwrite_existing_bundle(tiny_model, tmp_path):

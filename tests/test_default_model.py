@@ -20,7 +20,7 @@ def default():
 
 def test_shipped_bundle_is_small_and_complete():
     files = {p.name: p.stat().st_size for p in DEFAULT_BUNDLE.iterdir()}
-    assert set(files) == {"config.json", "tokenizer.json", "weights.npz"}
+    assert set(files) == {"config.json", "tokenizer.json", "weights.npz", "README.md"}
     assert sum(files.values()) <= 15 * 2**20
 
 
