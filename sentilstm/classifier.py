@@ -24,6 +24,7 @@ from .bundle import DEFAULT_BUNDLE, Bundle, load_bundle, save_bundle
 from .config import ClassifierConfig
 from .labels import LABELS, labels_to_ids
 from .runtime import NumpyRuntime
+from .threads import limit_tokenizer_threads, resolve_threads, single_blas_thread
 from .tokenizer import TextEncoder
 
 __all__ = ["SentimentClassifier", "load"]
@@ -126,12 +127,17 @@ class SentimentClassifier:
     >>> clf = sentilstm.load()                       # the shipped default model
     >>> clf.predict(["I love it", "meh"])            # -> ['positive', 'neutral']
     >>> clf.predict_proba("I love it")               # -> array of shape (1, 3), LABELS order
+
+    ``threads``: CPU threads inference may keep busy (default: ``$SENTILSTM_THREADS``, else the
+    CPUs this process may use; never more than those): see :mod:`sentilstm.threads`.
     """
 
     classes_ = np.array(LABELS)
 
-    def __init__(self, config: ClassifierConfig | None = None) -> None:
+    def __init__(self, config: ClassifierConfig | None = None, threads: int | None = None) -> None:
         self.config = config or ClassifierConfig()
+        self.threads = resolve_threads(threads)
+        limit_tokenizer_threads(self.threads)
         self.encoder: TextEncoder | None = None
         self.weights: dict[str, np.ndarray] | None = None
         self.meta: dict[str, Any] = {}
@@ -142,12 +148,15 @@ class SentimentClassifier:
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "SentimentClassifier":
-        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm)."""
+    def load(cls, path: str | Path | None = None, threads: int | None = None) -> "SentimentClassifier":
+        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm).
+
+        ``threads``: see the class doc (:mod:`sentilstm.threads`)."""
         if path is not None and str(path) == "default" and not Path("default").exists():
             path = None
+        threads = resolve_threads(threads)  # a bad value fails before the bundle is read
         bundle = load_bundle(path)
-        clf = cls(bundle.config)
+        clf = cls(bundle.config, threads=threads)
         clf.encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
         clf.weights = bundle.weights
         clf.meta = bundle.meta
@@ -351,7 +360,8 @@ class SentimentClassifier:
 
             if not onnxruntime_available():
                 raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
-            self._onnx = OnnxRuntime.from_weights(self.config.model, self.engine_weights)
+            self._onnx = OnnxRuntime.from_weights(self.config.model, self.engine_weights,  # type: ignore[arg-type]
+                                                  workers=self.threads)
         return self._onnx
 
     def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "auto") -> np.ndarray:
@@ -379,8 +389,22 @@ class SentimentClassifier:
         if engine == "numpy":
             assert self._runtime is not None
             out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
-            for idx, x in TextEncoder.buckets(seqs, batch_size, multiple=1):
-                out[idx] = self._runtime(x)
+            runtime = self._runtime
+
+            def run(idx: np.ndarray, x: np.ndarray) -> None:
+                out[idx] = runtime(x)
+
+            batches = list(TextEncoder.buckets(seqs, batch_size, multiple=1))
+            with single_blas_thread():  # small matmuls: extra BLAS threads only slow it (threads.py)
+                if self.threads == 1 or len(batches) == 1:
+                    for idx, x in batches:
+                        run(idx, x)
+                else:  # batches side by side on `threads` threads (NumPy releases the GIL); same numbers
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
+                        for f in [pool.submit(run, idx, x) for idx, x in batches]:
+                            f.result()
             return out
         if engine == "keras":
             from .training import predict_keras
@@ -429,6 +453,9 @@ class SentimentClassifier:
         return f"SentimentClassifier({kind} {m.layers}x{m.units}, emb {m.embedding_dim}, {state})"
 
 
-def load(path: str | Path | None = None) -> SentimentClassifier:
-    """Load a model bundle; ``None`` loads the default model shipped inside the package."""
-    return SentimentClassifier.load(path)
+def load(path: str | Path | None = None, threads: int | None = None) -> SentimentClassifier:
+    """Load a model bundle; ``None`` loads the default model shipped inside the package.
+
+    ``threads``: CPU threads inference may use (default ``$SENTILSTM_THREADS``, else this
+    process's CPUs; clamped to them): see :mod:`sentilstm.threads`."""
+    return SentimentClassifier.load(path, threads=threads)

@@ -33,6 +33,14 @@ Examples:
 """
 
 
+def _threads_option(fn: Any) -> Any:
+    from .threads import ENV
+
+    return click.option("--threads", type=click.IntRange(min=1), default=None,
+                        help=f"CPU threads for inference [default: ${ENV}, else the CPUs this process may use; "
+                             f"never more than those].")(fn)
+
+
 class _Group(click.Group):
     """A click group that turns exceptions into one clear line and a non-zero exit."""
 
@@ -134,9 +142,11 @@ def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) ->
                    "(pip install sentilstm[ray] / [spark]) [default: local].")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="With --engine ray/spark: workers in local mode [default: all CPUs].")
+@_threads_option
 def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | None, batch_size: int,
             text_column: str, out_path: str | None = None, engine: str | None = None,
-            workers: int | None = None, out_format: str | None = None, overwrite: bool = False) -> None:
+            workers: int | None = None, out_format: str | None = None, overwrite: bool = False,
+            threads: int | None = None) -> None:
     """Classify TEXT arguments, a file, or stdin; one result per input, in input order.
 
     With no TEXT and piped input, reads stdin (one text per line, split on \\n only: U+2028 or
@@ -159,12 +169,13 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
         from .scoring import score_file
 
         done = score_file(file, out_path, model=model, text_column=text_column, batch_size=batch_size,
-                          engine=engine or "local", workers=workers, out_format=out_format, overwrite=overwrite)
+                          engine=engine or "local", workers=workers, out_format=out_format, overwrite=overwrite,
+                          threads=threads)
         click.echo(f"scored {done['rows']} texts from {file} -> {out_path} ({done['format']}, {done['engine']}, "
                    f"{done['seconds']:.1f}s)", err=True)
         return
     inputs = _gather_texts(texts, file, text_column)
-    probs = load(model).predict_proba(inputs, batch_size=batch_size) if inputs else []
+    probs = load(model, threads=threads).predict_proba(inputs, batch_size=batch_size) if inputs else []
     out = sys.stdout
     records = [
         {"text": t, "label": LABELS[int(p.argmax())],
@@ -335,10 +346,11 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
               help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory: a new name, an "
                    "empty directory or a report (replaced); checked before the evaluation starts.")
 @click.option("--overwrite", is_flag=True, help="With --report: r" + OVERWRITE_HELP[1:])
+@_threads_option
 def evaluate(model: str | None, data_path: str | None, data_format: str | None, text_column: str,
              label_column: str, fmt: str, batch_size: int, dataset: str | None = None, ds_path: str | None = None,
              split: str | None = None, label_map: str | None = None, strict: bool = False,
-             report_dir: str | None = None, overwrite: bool = False) -> None:
+             report_dir: str | None = None, overwrite: bool = False, threads: int | None = None) -> None:
     """Score a model on labelled data: AvgRec, F1PN, macro-F1, accuracy, per class, confusion."""
     from . import LABELS, load
     from .metrics import classification_scores
@@ -348,17 +360,21 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
         from .fileio import check_output
 
         check_output(report_dir, "report", overwrite=overwrite, inputs=inputs)  # before any loading
+        from .plot_worker import PlotRenderer
+
+        renderer = PlotRenderer()  # imports matplotlib in a helper process while data and model load
     elif overwrite:
         raise click.UsageError("--overwrite goes with --report DIR")
     data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map,
                       strict=strict)
     data_path = data_path or data.source
-    clf = load(model)
+    clf = load(model, threads=threads)
     if report_dir is not None:
         from .reports import evaluate as build_report
 
         rep = build_report(clf, data, batch_size=batch_size)
-        rep.save(report_dir, overwrite=overwrite, inputs=inputs)
+        with renderer:
+            rep.save(report_dir, renderer, overwrite=overwrite, inputs=inputs)
         click.echo(rep.to_json(examples=False) if fmt == "json" else rep.summary(), nl=fmt != "json")
         click.echo(f"report written to {report_dir}/ (report.json, report.md, report.html, PNGs)", err=True)
         return

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .data.files import DataError
-from .fileio import atomic_output, atomic_write_text, check_output
+from .fileio import atomic_output, atomic_write_text, check_output, sweep_temporaries, temporary_name
 from .labels import LABELS
 
 __all__ = ["BatchScorer", "OUTPUT_COLUMNS", "ENGINES", "score_ray", "score_spark", "score_file", "read_batches"]
@@ -66,29 +66,32 @@ class BatchScorer:
 
     ``model_path``: a bundle directory (None: the shipped default model).  ``marker_dir``: if
     given, every model load writes a small JSON file there (process id, host, time), so a job
-    can check how often and where the model was loaded.
+    can check how often and where the model was loaded.  ``threads``: CPU threads this worker's
+    model may use (see :mod:`sentilstm.threads`; None: ``$SENTILSTM_THREADS`` or the process's CPUs).
 
     >>> BatchScorer()(pd.DataFrame({"text": ["I love it", "awful"]}))   # + label, p_negative, ...
     """
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, text_column: str = "text",
-                 batch_size: int = 256, marker_dir: str | os.PathLike[str] | None = None) -> None:
+                 batch_size: int = 256, marker_dir: str | os.PathLike[str] | None = None,
+                 threads: int | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model_path = _model_key(model_path)
         self.text_column = text_column
         self.batch_size = batch_size
         self.marker_dir = str(marker_dir) if marker_dir is not None else None
+        self.threads = threads
 
     @property
     def classifier(self) -> Any:
         """The process's classifier for ``model_path`` (loaded now if this process has none yet)."""
-        key = self.model_path or "default"
+        key = f"{self.model_path or 'default'}|threads={self.threads}"
         if key not in _MODELS:
             from .classifier import load
 
             started = time.perf_counter()
-            _MODELS[key] = load(self.model_path)
+            _MODELS[key] = load(self.model_path, threads=self.threads)
             if self.marker_dir is not None:
                 atomic_write_text(Path(self.marker_dir) / f"load-{os.getpid()}-{uuid.uuid4().hex[:8]}.json",
                                   json.dumps({"pid": os.getpid(), "host": os.uname().nodename, "model": key,
@@ -165,17 +168,19 @@ def _require(engine: str) -> Any:
 # -- Ray Data -----------------------------------------------------------------------------------
 def score_ray(ds: Any, model: str | os.PathLike[str] | None = None, text_column: str = "text",
               batch_size: int = 256, concurrency: int = 2, num_cpus: float = 0.5,
-              marker_dir: str | os.PathLike[str] | None = None) -> Any:
+              marker_dir: str | os.PathLike[str] | None = None, threads: int | None = None) -> Any:
     """``ds`` (a ``ray.data.Dataset``) with the output columns, scored by ``concurrency`` actors.
 
     Each actor holds one model.  ``num_cpus`` per actor is fractional by default: with whole
     CPUs on a small machine the actors can take every CPU and leave none for reading, which
-    deadlocks.  Lazy, like every Ray Data transform: nothing runs until the result is consumed.
+    deadlocks.  ``threads`` per actor: its share, ``num_cpus`` rounded down (at least 1), unless
+    given.  Lazy, like every Ray Data transform: nothing runs until the result is consumed.
     """
     import ray.data
 
     kwargs = {"model_path": _model_key(model), "text_column": text_column, "batch_size": batch_size,
-              "marker_dir": str(marker_dir) if marker_dir is not None else None}
+              "marker_dir": str(marker_dir) if marker_dir is not None else None,
+              "threads": threads if threads is not None else max(1, int(num_cpus))}
     # compute=ActorPoolStrategy(size=n) is what Ray >= 2.51 wants instead of concurrency=n
     return ds.map_batches(BatchScorer, fn_constructor_kwargs=kwargs, batch_size=batch_size, batch_format="pandas",
                           compute=ray.data.ActorPoolStrategy(size=concurrency), num_cpus=num_cpus)
@@ -183,17 +188,21 @@ def score_ray(ds: Any, model: str | os.PathLike[str] | None = None, text_column:
 
 # -- Spark --------------------------------------------------------------------------------------
 def score_spark(df: Any, model: str | os.PathLike[str] | None = None, text_col: str = "text",
-                batch_size: int = 256, marker_dir: str | os.PathLike[str] | None = None) -> Any:
+                batch_size: int = 256, marker_dir: str | os.PathLike[str] | None = None,
+                threads: int | None = None) -> Any:
     """``df`` (a Spark DataFrame) with the output columns, via ``mapInPandas``.
 
     The Python workers import ``sentilstm`` and load the model once per worker process
-    (Spark reuses its Python workers across tasks by default).  Lazy, like every Spark transform.
+    (Spark reuses its Python workers across tasks by default).  ``threads`` per worker: its
+    task's share, ``spark.task.cpus`` (default 1), unless given.  Lazy, like every Spark transform.
     """
     from pyspark.sql.types import FloatType, StringType, StructField, StructType
 
     if text_col not in df.columns:
         raise DataError(f"no column {text_col!r} in the DataFrame (columns: {', '.join(df.columns)})")
-    scorer = BatchScorer(model, text_col, batch_size, marker_dir)
+    if threads is None:
+        threads = max(1, int(df.sparkSession.conf.get("spark.task.cpus", "1")))
+    scorer = BatchScorer(model, text_col, batch_size, marker_dir, threads=threads)
     fields = [StructField(_input_name(f.name), f.dataType, f.nullable) for f in df.schema.fields]
     fields += [StructField("label", StringType())] + [StructField(c, FloatType()) for c in PROB_COLUMNS]
 
@@ -248,7 +257,7 @@ def _engine_input(path: Path, text_column: str, tmp: Path) -> Path:
 def score_file(path: str | os.PathLike[str], out_path: str | os.PathLike[str], model: str | None = None,
                text_column: str = "text", batch_size: int = 256, engine: str = "local",
                workers: int | None = None, block_bytes: int = 1 << 20, out_format: str | None = None,
-               overwrite: bool = False) -> dict[str, Any]:
+               overwrite: bool = False, threads: int | None = None) -> dict[str, Any]:
     """Score every text of ``path`` into the file ``out_path`` (written atomically); a summary.
 
     Output: the input's columns (``text`` for a .txt file) in input order, plus ``label`` and
@@ -258,7 +267,8 @@ def score_file(path: str | os.PathLike[str], out_path: str | os.PathLike[str], m
     run, and an existing file is replaced only if sentilstm wrote it, or with ``overwrite``.
     ``engine``: ``local`` (this process, streaming blocks of ``block_bytes``), ``ray`` or
     ``spark`` (local mode with ``workers`` workers if no Ray / Spark session is running yet,
-    else the running one).
+    else the running one).  ``threads``: the local engine's threads (see :mod:`sentilstm.threads`);
+    Ray and Spark workers get their share of the CPUs instead.
     """
     import pyarrow as pa
 
@@ -276,7 +286,8 @@ def score_file(path: str | os.PathLike[str], out_path: str | os.PathLike[str], m
     with atomic_output(out_path, "scores", overwrite=overwrite, inputs=inputs) as tmp:
         writer = TableWriter(tmp, fmt)
         try:
-            for table in _scored_tables(engine, path, model, text_column, batch_size, workers, block_bytes):
+            for table in _scored_tables(engine, path, model, text_column, batch_size, workers, block_bytes,
+                                        threads):
                 if writer.schema is not None and table.schema != writer.schema:
                     try:
                         table = table.cast(writer.schema)
@@ -294,10 +305,10 @@ def score_file(path: str | os.PathLike[str], out_path: str | os.PathLike[str], m
 
 
 def _scored_tables(engine: str, path: Path, model: str | None, text_column: str, batch_size: int, workers: int,
-                   block_bytes: int) -> Iterator[Any]:
+                   block_bytes: int, threads: int | None = None) -> Iterator[Any]:
     """Scored pyarrow Tables, in input order, from the chosen engine."""
     if engine == "local":
-        scorer = BatchScorer(model, text_column, batch_size)
+        scorer = BatchScorer(model, text_column, batch_size, threads=threads)
         for table in read_batches(path, text_column, block_bytes):
             yield scorer(table)
         return
@@ -312,7 +323,7 @@ def _ray_tables(path: Path, model: str | None, text_column: str, batch_size: int
     import ray
     import ray.data
 
-    tmp = Path(tempfile.mkdtemp(prefix=".sentilstm-ray-"))
+    tmp = _engine_tmp("ray")
     started_here = False
     try:
         source = _engine_input(path, text_column, tmp)  # before Ray starts: bad input fails fast
@@ -331,12 +342,21 @@ def _ray_tables(path: Path, model: str | None, text_column: str, batch_size: int
             ray.shutdown()
 
 
+def _engine_tmp(engine: str) -> Path:
+    """A recognisable temporary directory for an engine's intermediate files (swept once its process is gone)."""
+    base = Path(tempfile.gettempdir()) / f"sentilstm-{engine}"
+    sweep_temporaries(base)
+    tmp = base.parent / temporary_name(base.name)
+    tmp.mkdir()
+    return tmp
+
+
 def _spark_tables(path: Path, model: str | None, text_column: str, batch_size: int, workers: int) -> Iterator[Any]:
     _require("spark")
     import pyarrow.parquet as pq
     from pyspark.sql import SparkSession
 
-    tmp = Path(tempfile.mkdtemp(prefix=".sentilstm-spark-"))
+    tmp = _engine_tmp("spark")
     try:
         source = _engine_input(path, text_column, tmp)  # before Spark starts: bad input fails fast
     except BaseException:
