@@ -407,7 +407,7 @@ def test_engines_read_like_local(engine, tmp_path):
     src = tmp_path / "a.txt"
     src.write_bytes("first\u2028second\n\nthird\rx\n".encode())
     out = tmp_path / "o.parquet"
-    res = _invoke("predict", "--file", src, "--out", out, "--engine", engine, "--workers", "1")
+    res = _invoke("predict", "--file", src, "--out", out, "--engine", engine, "--workers", "2")
     assert res.exit_code == 0, res.output
     assert pq.read_table(out).column("text").to_pylist() == ["first\u2028second", "", "third\rx"]
     bad = tmp_path / "d.csv"

@@ -107,6 +107,7 @@ def _run(entry: str, dest: str, model: Path, overwrite: bool = False):
         "predict": ["predict", "-m", model, "--file", "texts.txt", "--out", dest],
         "evaluate": ["evaluate", "-m", model, "--data", "proj/dev.jsonl", "-o", dest],
         "export": ["export", "--format", "onnx", "-m", model, "-o", dest],
+        "explain": ["explain", "-m", model, "--method", "occlusion", "--format", "html", "good", "--out", dest],
     }[entry]
     r, seconds = _cli(*args, *flag)
     if r.exception is not None and not isinstance(r.exception, SystemExit):
@@ -114,7 +115,7 @@ def _run(entry: str, dest: str, model: Path, overwrite: bool = False):
     return r.exit_code, r.stderr, seconds
 
 
-ENTRIES = ["train", "predict", "evaluate", "export", "api-save"]
+ENTRIES = ["train", "predict", "evaluate", "export", "api-save", "explain"]
 DIR_ENTRIES = ["train", "evaluate", "export", "api-save"]
 
 # (case, entries, dest, overwrite, expected exit, message); every one of these is refused before any work
@@ -125,6 +126,8 @@ REFUSED = [
     ("unrelated non-empty folder", DIR_ENTRIES, "notes", False, 1, "refusing to replace a directory"),
     ("an existing file", DIR_ENTRIES, "mine.csv", False, 1, "exists and is a file"),
     ("the current directory", ENTRIES, ".", False, 1, "current directory"),
+    ("a user's file", ["explain"], "mine.csv", False, 1, "refusing to replace a file sentilstm did not write"),
+    ("a folder as --out FILE", ["explain"], "notes", False, 1, "is a directory"),
     ("the parent directory", DIR_ENTRIES, "..", False, 1, "current directory"),
     ("unwritable place (/proc)", ENTRIES, "/proc/sentilstm-out.parquet", False, 1, "cannot be written"),
     ("the input file itself", ["predict"], "texts.txt", False, 1, "an input of this run"),
@@ -164,19 +167,24 @@ def _artefact(kind: str, path: Path, tiny_model: Path) -> None:
     elif kind == "export":
         path.mkdir()
         (path / "export.json").write_text(json.dumps({"format": "onnx", "sentilstm_version": "0"}))
+    elif kind == "explanation":
+        path.write_text('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                        '<title>sentilstm explanations</title></head><body></body></html>\n')
     else:
         path.write_text("text,label,p_negative,p_neutral,p_positive\nx,neutral,0.1,0.8,0.1\n")
 
 
-SAME_KIND = {"train": "bundle", "api-save": "bundle", "evaluate": "report", "export": "export", "predict": "scores"}
+SAME_KIND = {"train": "bundle", "api-save": "bundle", "evaluate": "report", "export": "export", "predict": "scores",
+             "explain": "explanation"}
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_replaces_its_own_kind_and_refuses_another_kind(ws, tiny_model, entry):
-    ext = ".csv" if entry == "predict" else ""
+    ext = {"predict": ".csv", "explain": ".html"}.get(entry, "")
     own, other = ws / f"own{ext}", ws / f"other{ext}"
     _artefact(SAME_KIND[entry], own, tiny_model)
-    other_kind = {"bundle": "report", "report": "bundle", "export": "bundle", "scores": None}[SAME_KIND[entry]]
+    other_kind = {"bundle": "report", "report": "bundle", "export": "bundle", "scores": None,
+                  "explanation": "scores"}[SAME_KIND[entry]]
     if other_kind:
         _artefact(other_kind, other, tiny_model)
     else:  # a Parquet file (from pandas, not sentilstm) under a scores name
