@@ -65,17 +65,20 @@ def _arrow_block(block: bytes, n0: int, text_column: str, columns: list[str] | N
         return None
     if table.num_rows != lines:
         return None
+    for name, col in zip(table.column_names, table.columns):
+        if str(col.type) not in _KINDS or str(col.type) == "null" and name == text_column:
+            return None
     first = None
     if columns is None:
-        first = list(json.loads(text[:text.index("\n")] if "\n" in text else text))
+        try:
+            first = list(json.loads(text[:text.index("\n")] if "\n" in text else text))
+        except ValueError:
+            return None
         if table.column_names != first:  # a later record has a key the first lacks: the precise error
             return None
         columns = first
     elif not set(table.column_names) <= set(columns):
         return None
-    for name, col in zip(table.column_names, table.columns):
-        if str(col.type) not in _KINDS or str(col.type) == "null" and name == text_column:
-            return None
     if text_column not in table.column_names:
         return None
     col = table.column(text_column)
@@ -104,7 +107,7 @@ def jsonl_tables(path: str | os.PathLike[str], name: str, text_column: str, bloc
             for p in pieces:
                 if isinstance(p, pa.Table):
                     x = p.column(c) if c in p.column_names else None
-                    kinds.add(None if x is None else _KINDS[str(x.type)])
+                    kinds.add(None if x is None or x.null_count == len(x) else _KINDS[str(x.type)])
                 else:
                     x = [r.get(c) for r in p]
                     kinds.update(type(v) for v in x)
