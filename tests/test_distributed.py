@@ -127,6 +127,7 @@ def test_chief_bundle_reloads_and_predicts(runs):
     clf = sentilstm.load(runs / "w0" / "bundle")
     assert clf.config.train.strategy == "multi-worker"
     assert _max_diff(clf.weights, _weights(runs / "w0" / "mw.npz")) == 0.0
+    assert clf.meta["calibration"]["method"] in ("temperature", "vector")  # fitted on dev after distributed training
     probs = clf.predict_proba(["I love it", "this is awful", "meh"])
     assert probs.shape == (3, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert clf.predict(["what a great day"])[0] in sentilstm.LABELS
