@@ -48,19 +48,22 @@ def _arrow_block(block: bytes, n0: int, text_column: str, columns: list[str] | N
 
     if n0 == 0 and block.startswith(b"\xef\xbb\xbf"):
         block = block[3:]
-    if not block or b"\r" in block or _NULL.search(block) or _SURROGATE_ESCAPE.search(block):
+    if not block or b"\r" in block or (b"null" in block and _NULL.search(block)) or \
+            (b"\\u" in block and _SURROGATE_ESCAPE.search(block)):  # (`in` first: much faster than a search)
         return None
     try:
         text = block.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    lines = text.count("\n") + (not text.endswith("\n"))
-    starts = text.startswith("{") + text.count("\n{")
-    ends = text.count("}\n") + (not text.endswith("\n") and text.endswith("}"))
+    lines = block.count(b"\n") + (not block.endswith(b"\n"))  # (on the bytes: the same, ASCII, and faster)
+    starts = block.startswith(b"{") + block.count(b"\n{")
+    ends = block.count(b"}\n") + (not block.endswith(b"\n") and block.endswith(b"}"))
     if starts != lines or ends != lines:  # a blank line, other whitespace, or not one object a line
         return None
     try:
-        table = pj.read_json(io.BytesIO(block), read_options=pj.ReadOptions(block_size=len(block) + 1))
+        # one thread: on a busy machine threads cost more than they save on a block this size
+        options = pj.ReadOptions(use_threads=False, block_size=len(block) + 1)
+        table = pj.read_json(io.BytesIO(block), read_options=options)
     except (pa.ArrowException, ValueError):
         return None
     if table.num_rows != lines:
