@@ -24,10 +24,6 @@ which ``keras.layers.RNN`` resets for each batch).
 the input half of ``z``, ``x_t · W + b``, is computed for all time steps in one large matmul
 before the loop, so each step of the loop only adds ``h_{t-1} · U`` (the equations above are
 unchanged; only the float summation order ``(x·W + b) + h·U`` differs, by rounding).
-``BiLSTM`` is ``keras.layers.Bidirectional`` over two such layers that runs both directions in
-one loop: the backward direction's sequences are reversed and stacked under the forward ones
-along the batch axis, so each step is one batched ``h · U`` for both directions, and the loop
-runs half as many steps in all.
 """
 
 from __future__ import annotations
@@ -55,7 +51,7 @@ try:  # Keras's time loop (masking, go_backwards), which keras.layers.RNN itself
 except ImportError:  # pragma: no cover - only if Keras moves it; then LSTM projects per step.
     _backend_rnn = None
 
-__all__ = ["LSTMCell", "LSTM", "BiLSTM"]
+__all__ = ["LSTMCell", "LSTM"]
 
 
 @keras.saving.register_keras_serializable(package="sentilstm")
@@ -143,20 +139,16 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         if training and self.recurrent_dropout > 0.0:
             h_prev = h_prev * self.get_recurrent_dropout_mask(h_prev)
 
-        h, c = self.gates(zx + ops.matmul(h_prev, self.recurrent_kernel), c_prev)
-        return h, [h, c]
-
-    @staticmethod
-    def gates(z: Any, c_prev: Any) -> tuple[Any, Any]:
-        """``(h_t, c_t)`` from the pre-activations ``z`` (blocks ``[i, f, c, o]``) and ``c_{t-1}``."""
+        z = zx + ops.matmul(h_prev, self.recurrent_kernel)
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+
         i = ops.sigmoid(z_i)  # input gate: how much of the candidate to write
         f = ops.sigmoid(z_f)  # forget gate: how much of the old cell state to keep
         c_hat = ops.tanh(z_c)  # candidate cell state
         o = ops.sigmoid(z_o)  # output gate: how much of the cell state to expose
         c = f * c_prev + i * c_hat  # new cell state
         h = o * ops.tanh(c)  # new hidden state
-        return h, c
+        return h, [h, c]
 
     def get_initial_state(self, batch_size: int | None = None) -> list[Any]:
         return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype) for _ in range(2)]
@@ -209,61 +201,3 @@ class LSTM(keras.layers.RNN):
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences,
         )
-
-
-@keras.saving.register_keras_serializable(package="sentilstm")
-class BiLSTM(keras.layers.Bidirectional):
-    """``keras.layers.Bidirectional(LSTM(LSTMCell(...)), merge_mode="concat")`` with both directions
-    in one time loop.
-
-    Same sublayers, weights and weight names as ``Bidirectional``; the outputs are the same up to
-    float rounding (tested against ``keras.layers.LSTM``).  The backward direction reads the
-    time-reversed sequences and mask, exactly what ``go_backwards`` does, stacked under the forward
-    ones along the batch axis; each step multiplies both directions' ``h`` by their own ``U`` in
-    one batched matmul.  Other merge modes, returned states or given initial states run
-    ``Bidirectional``'s own two loops.
-    """
-
-    def call(self, sequences: Any, initial_state: Any = None, mask: Any = None, training: bool | None = None) -> Any:
-        fwd, bwd = self.forward_layer, self.backward_layer
-        if (_backend_rnn is None or initial_state is not None or self.return_state or self.merge_mode != "concat"
-                or not (isinstance(fwd, LSTM) and isinstance(bwd, LSTM)) or fwd.unroll or bwd.unroll
-                or fwd.stateful or bwd.stateful):
-            return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
-        cf, cb = fwd.cell, bwd.cell
-        u = cf.units
-        batch = ops.shape(sequences)[0]
-        h0 = ops.zeros((batch, u), dtype=cf.compute_dtype)
-        for cell in (cf, cb):  # one dropout mask per sequence and direction, drawn as keras.layers.RNN does
-            cell.reset_dropout_mask()
-            cell.reset_recurrent_dropout_mask()
-            cell.get_dropout_mask(sequences[:, 0, :])
-            cell.get_recurrent_dropout_mask(h0)
-        zx = ops.concatenate([cf.project_inputs(sequences, training=training),
-                              ops.flip(cb.project_inputs(sequences, training=training), axis=1)], axis=0)
-        both_mask = None if mask is None else ops.concatenate([mask, ops.flip(mask, axis=1)], axis=0)
-        kernels = ops.stack([cf.recurrent_kernel.value, cb.recurrent_kernel.value])  # (2, units, 4 units)
-        rec_masks = None
-        if training and cf.recurrent_dropout > 0.0:
-            rec_masks = ops.concatenate([cf.get_recurrent_dropout_mask(h0), cb.get_recurrent_dropout_mask(h0)], 0)
-
-        def step(z_t: Any, states: Any) -> tuple[Any, list[Any]]:
-            h_prev, c_prev = states[0], states[1]
-            if rec_masks is not None:
-                h_prev = h_prev * rec_masks
-            hu = ops.matmul(ops.reshape(h_prev, (2, -1, u)), kernels)  # each direction by its own U
-            h, c = LSTMCell.gates(z_t + ops.reshape(hu, (-1, 4 * u)), c_prev)
-            return h, [h, c]
-
-        state0 = ops.zeros((2 * batch, u), dtype=cf.compute_dtype)
-        last, outputs, _ = _backend_rnn(step, zx, [state0, state0], mask=both_mask, input_length=sequences.shape[1],
-                                     zero_output_for_mask=fwd.zero_output_for_mask,
-                                     return_all_outputs=self.return_sequences)
-        for cell in (cf, cb):
-            cell.reset_dropout_mask()
-            cell.reset_recurrent_dropout_mask()
-        if self.return_sequences:  # (2 batch, time, units): the backward half back in forward time order
-            y, y_rev = outputs[:batch], ops.flip(outputs[batch:], axis=1)
-        else:
-            y, y_rev = last[:batch], last[batch:]
-        return ops.concatenate([ops.cast(y, self.compute_dtype), ops.cast(y_rev, self.compute_dtype)], axis=-1)

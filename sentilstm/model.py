@@ -17,7 +17,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from .cell import LSTM, BiLSTM, LSTMCell
+from .cell import LSTM, LSTMCell
 from .config import ModelConfig
 
 __all__ = ["build_model", "MaskedPooling", "NUM_CLASSES"]
@@ -103,9 +103,8 @@ def _member(ids: Any, config: ModelConfig, prefix: str, seed: int | None, refere
                 return_sequences=True,
                 name=f"{prefix}lstm_{layer}",
             )
-        if config.bidirectional:  # ours: both directions in one time loop, same sublayers and weights
-            bidirectional = keras.layers.Bidirectional if reference_lstm else BiLSTM
-            rnn = bidirectional(rnn, merge_mode="concat", name=f"{prefix}bilstm_{layer}")
+        if config.bidirectional:
+            rnn = keras.layers.Bidirectional(rnn, merge_mode="concat", name=f"{prefix}bilstm_{layer}")
         x = rnn(x)
     x = MaskedPooling(config.pooling, name=f"{prefix}pooling")(x)
     if config.head_dropout > 0:

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from sentilstm.cell import LSTM, BiLSTM, LSTMCell
+from sentilstm.cell import LSTM, LSTMCell
 
 
 LAYERS = {"rnn": keras.layers.RNN, "hoisted": LSTM}  # Keras's RNN on our cell; ours with x·W + b hoisted
@@ -128,74 +128,3 @@ def test_hoisted_layer_roundtrip_and_weight_paths(tmp_path, rng):
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
     with pytest.raises(TypeError, match="LSTMCell"):
         LSTM(keras.layers.LSTMCell(3))
-
-
-def _bi_pair(rng, return_sequences=True, **cell_kw):
-    ours = BiLSTM(LSTM(LSTMCell(6, **cell_kw), return_sequences=return_sequences))
-    ref = keras.layers.Bidirectional(keras.layers.LSTM(6, return_sequences=return_sequences))
-    x = keras.Input((None, 5))
-    ours(x), ref(x)
-    weights = [w + rng.normal(0, 0.3, w.shape).astype("float32") for w in ref.get_weights()]
-    ref.set_weights(weights)
-    ours.set_weights(weights)
-    return ours, ref
-
-
-@pytest.mark.parametrize("return_sequences", [True, False])
-def test_bilstm_one_loop_matches_keras_bidirectional_lstm(rng, return_sequences):
-    ours, ref = _bi_pair(rng, return_sequences)
-    x = rng.normal(size=(3, 7, 5)).astype("float32")
-    mask = np.array([[1] * 7, [1] * 4 + [0] * 3, [1] + [0] * 6], dtype=bool)
-    a = keras.ops.convert_to_numpy(ours(x, mask=mask))
-    b = keras.ops.convert_to_numpy(ref(x, mask=mask))
-    if return_sequences:
-        a, b = a[mask], b[mask]
-    np.testing.assert_allclose(a, b, atol=1e-5)
-    np.testing.assert_allclose(ours(x), ref(x), atol=1e-5)  # no mask
-
-
-def test_bilstm_differs_if_directions_swapped(rng):
-    """Negative control: swapping the two directions' weights changes the output."""
-    ours, ref = _bi_pair(rng)
-    w = ours.get_weights()
-    ours.set_weights(w[3:] + w[:3])
-    x = rng.normal(size=(2, 5, 5)).astype("float32")
-    assert np.abs(keras.ops.convert_to_numpy(ours(x)) - keras.ops.convert_to_numpy(ref(x))).max() > 1e-3
-
-
-def test_bilstm_one_loop_matches_two_loops_in_training(rng):
-    """Gradients, and outputs with dropout on, equal Keras's Bidirectional (two loops) on our layers."""
-    import tensorflow as tf
-
-    x = rng.normal(size=(3, 7, 5)).astype("float32")
-    mask = np.array([[1] * 7, [1] * 4 + [0] * 3, [1] * 2 + [0] * 5], dtype=bool)
-    results = []
-    for bidirectional in (keras.layers.Bidirectional, BiLSTM):
-        keras.utils.set_random_seed(5)
-        layer = bidirectional(LSTM(LSTMCell(6, dropout=0.3, recurrent_dropout=0.2, seed=7), return_sequences=True))
-        layer(x[:1])
-        if results:
-            layer.set_weights(results[0][2])
-        with tf.GradientTape() as tape:
-            out = layer(x, mask=mask, training=True)
-            loss = tf.reduce_sum(out * out * mask[..., None])
-        grads = tape.gradient(loss, layer.trainable_weights)
-        results.append((out.numpy()[mask], [g.numpy() for g in grads], layer.get_weights()))
-    (o1, g1, _), (o2, g2, _) = results
-    np.testing.assert_allclose(o1, o2, atol=1e-5)
-    for a, b in zip(g1, g2):
-        np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-5)
-
-
-def test_bilstm_keras_save_and_weight_paths(tmp_path, rng):
-    inp = keras.Input((None, 3))
-    model = keras.Model(inp, BiLSTM(LSTM(LSTMCell(5, name="cell"), return_sequences=True, name="lstm_0"),
-                                    name="bilstm_0")(inp))
-    assert [v.path for v in model.weights][3:6] == ["bilstm_0/backward_lstm_0/cell/kernel",
-                                                    "bilstm_0/backward_lstm_0/cell/recurrent_kernel",
-                                                    "bilstm_0/backward_lstm_0/cell/bias"]
-    x = rng.normal(size=(2, 4, 3)).astype("float32")
-    model.save(tmp_path / "m.keras")
-    loaded = keras.models.load_model(tmp_path / "m.keras")
-    assert isinstance(loaded.layers[1], BiLSTM)
-    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
