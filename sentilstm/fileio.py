@@ -161,6 +161,22 @@ def _is_scores(p: Path) -> bool:
     return False
 
 
+def _is_explanation(p: Path) -> bool:
+    """An ``explain --out`` file: its HTML page or its JSON array (the text view is not recognisable)."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(1 << 12).decode("utf-8", "replace")
+    except OSError:
+        return False
+    if head.startswith("<!DOCTYPE html>"):
+        return "<title>sentilstm explanations</title>" in head
+    if head.startswith("[") and p.stat().st_size < (1 << 26):
+        doc = _json_file(p, limit=1 << 26)
+        return (isinstance(doc, list) and bool(doc) and isinstance(doc[0], dict)
+                and {"text", "label", "probabilities", "method"} <= set(doc[0]))
+    return False
+
+
 # kind -> (is a directory, what it is called, recogniser)
 KINDS: dict[str, tuple[bool, str, Callable[[Path], bool]]] = {
     "bundle": (True, "a sentilstm model bundle", _is_bundle),
@@ -168,6 +184,7 @@ KINDS: dict[str, tuple[bool, str, Callable[[Path], bool]]] = {
     "export-onnx": (True, "a sentilstm ONNX export", _is_export("onnx")),
     "export-savedmodel": (True, "a sentilstm SavedModel export", _is_export("savedmodel")),
     "scores": (False, "a sentilstm scores file", _is_scores),
+    "explanation": (False, "a sentilstm explanation (html or json)", _is_explanation),
 }
 
 

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .data.files import DataError
-from .fileio import atomic_output, atomic_write_text, check_output
+from .fileio import atomic_output, atomic_write_text, check_output, sweep_temporaries, temporary_name
 from .labels import LABELS
 
 __all__ = ["BatchScorer", "OUTPUT_COLUMNS", "ENGINES", "score_ray", "score_spark", "score_file", "read_batches"]
@@ -323,7 +323,7 @@ def _ray_tables(path: Path, model: str | None, text_column: str, batch_size: int
     import ray
     import ray.data
 
-    tmp = Path(tempfile.mkdtemp(prefix=".sentilstm-ray-"))
+    tmp = _engine_tmp("ray")
     started_here = False
     try:
         source = _engine_input(path, text_column, tmp)  # before Ray starts: bad input fails fast
@@ -342,12 +342,21 @@ def _ray_tables(path: Path, model: str | None, text_column: str, batch_size: int
             ray.shutdown()
 
 
+def _engine_tmp(engine: str) -> Path:
+    """A recognisable temporary directory for an engine's intermediate files (swept once its process is gone)."""
+    base = Path(tempfile.gettempdir()) / f"sentilstm-{engine}"
+    sweep_temporaries(base)
+    tmp = base.parent / temporary_name(base.name)
+    tmp.mkdir()
+    return tmp
+
+
 def _spark_tables(path: Path, model: str | None, text_column: str, batch_size: int, workers: int) -> Iterator[Any]:
     _require("spark")
     import pyarrow.parquet as pq
     from pyspark.sql import SparkSession
 
-    tmp = Path(tempfile.mkdtemp(prefix=".sentilstm-spark-"))
+    tmp = _engine_tmp("spark")
     try:
         source = _engine_input(path, text_column, tmp)  # before Spark starts: bad input fails fast
     except BaseException:

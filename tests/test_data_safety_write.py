@@ -102,11 +102,12 @@ def _run(entry: str, dest: str, model: Path, overwrite: bool = False):
         except Exception as e:  # noqa: BLE001
             return 1, f"{type(e).__name__}: {e}\n", 0.0
     args = {
-        "train": ["train", "--config", "proj/config.json", "--train", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
+        "train": ["train", "--config", "proj/config.json", "--data", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
                   "--out", dest, "-q"],
         "predict": ["predict", "-m", model, "--file", "texts.txt", "--out", dest],
-        "evaluate": ["evaluate", "-m", model, "--data", "proj/dev.jsonl", "--report", dest],
-        "export": ["export", "--format", "onnx", model, dest],
+        "evaluate": ["evaluate", "-m", model, "--data", "proj/dev.jsonl", "-o", dest],
+        "export": ["export", "--format", "onnx", "-m", model, "-o", dest],
+        "explain": ["explain", "-m", model, "--method", "occlusion", "--format", "html", "good", "--out", dest],
     }[entry]
     r, seconds = _cli(*args, *flag)
     if r.exception is not None and not isinstance(r.exception, SystemExit):
@@ -114,7 +115,7 @@ def _run(entry: str, dest: str, model: Path, overwrite: bool = False):
     return r.exit_code, r.stderr, seconds
 
 
-ENTRIES = ["train", "predict", "evaluate", "export", "api-save"]
+ENTRIES = ["train", "predict", "evaluate", "export", "api-save", "explain"]
 DIR_ENTRIES = ["train", "evaluate", "export", "api-save"]
 
 # (case, entries, dest, overwrite, expected exit, message); every one of these is refused before any work
@@ -125,6 +126,8 @@ REFUSED = [
     ("unrelated non-empty folder", DIR_ENTRIES, "notes", False, 1, "refusing to replace a directory"),
     ("an existing file", DIR_ENTRIES, "mine.csv", False, 1, "exists and is a file"),
     ("the current directory", ENTRIES, ".", False, 1, "current directory"),
+    ("a user's file", ["explain"], "mine.csv", False, 1, "refusing to replace a file sentilstm did not write"),
+    ("a folder as --out FILE", ["explain"], "notes", False, 1, "is a directory"),
     ("the parent directory", DIR_ENTRIES, "..", False, 1, "current directory"),
     ("unwritable place (/proc)", ENTRIES, "/proc/sentilstm-out.parquet", False, 1, "cannot be written"),
     ("the input file itself", ["predict"], "texts.txt", False, 1, "an input of this run"),
@@ -164,19 +167,24 @@ def _artefact(kind: str, path: Path, tiny_model: Path) -> None:
     elif kind == "export":
         path.mkdir()
         (path / "export.json").write_text(json.dumps({"format": "onnx", "sentilstm_version": "0"}))
+    elif kind == "explanation":
+        path.write_text('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                        '<title>sentilstm explanations</title></head><body></body></html>\n')
     else:
         path.write_text("text,label,p_negative,p_neutral,p_positive\nx,neutral,0.1,0.8,0.1\n")
 
 
-SAME_KIND = {"train": "bundle", "api-save": "bundle", "evaluate": "report", "export": "export", "predict": "scores"}
+SAME_KIND = {"train": "bundle", "api-save": "bundle", "evaluate": "report", "export": "export", "predict": "scores",
+             "explain": "explanation"}
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_replaces_its_own_kind_and_refuses_another_kind(ws, tiny_model, entry):
-    ext = ".csv" if entry == "predict" else ""
+    ext = {"predict": ".csv", "explain": ".html"}.get(entry, "")
     own, other = ws / f"own{ext}", ws / f"other{ext}"
     _artefact(SAME_KIND[entry], own, tiny_model)
-    other_kind = {"bundle": "report", "report": "bundle", "export": "bundle", "scores": None}[SAME_KIND[entry]]
+    other_kind = {"bundle": "report", "report": "bundle", "export": "bundle", "scores": None,
+                  "explanation": "scores"}[SAME_KIND[entry]]
     if other_kind:
         _artefact(other_kind, other, tiny_model)
     else:  # a Parquet file (from pandas, not sentilstm) under a scores name
@@ -272,8 +280,8 @@ def test_model_directory_is_an_input(ws, tiny_model):
     shutil.copytree(tiny_model, ws / "m")
     before = _snapshot(ws)
     for args in (["predict", "-m", "m", "--file", "texts.txt", "--out", "m/config.json", "--overwrite"],
-                 ["export", "--format", "onnx", "m", "m", "--overwrite"],
-                 ["evaluate", "-m", "m", "--data", "proj/dev.jsonl", "--report", "m", "--overwrite"]):
+                 ["export", "--format", "onnx", "-m", "m", "-o", "m", "--overwrite"],
+                 ["evaluate", "-m", "m", "--data", "proj/dev.jsonl", "-o", "m", "--overwrite"]):
         r, _ = _cli(*args)
         TALLY[("inside the model bundle read", args[0])]["runs"] += 1
         TALLY[("inside the model bundle read", args[0])]["overwritten"] += _snapshot(ws) != before
@@ -286,7 +294,7 @@ def test_train_refuses_a_missing_or_rare_class(ws):
     (ws / "two.jsonl").write_text(_labelled(15, classes=("negative", "positive")))
     (ws / "rare.jsonl").write_text(_labelled(15, classes=("negative", "positive")) + _labelled(3, classes=("neutral",)))
     for data in ("two.jsonl", "rare.jsonl"):
-        r, _ = _cli("train", "--config", "proj/config.json", "--train", data, "--out", "m-" + data, "-q")
+        r, _ = _cli("train", "--config", "proj/config.json", "--data", data, "--out", "m-" + data, "-q")
         TALLY[("a class missing or rare", "train")]["runs"] += 1
         TALLY[("a class missing or rare", "train")]["broken_models"] += (ws / ("m-" + data)).exists()
         assert r.exit_code == 1 and "too few examples of neutral" in r.stderr, r.stderr
@@ -296,7 +304,7 @@ def test_train_refuses_a_missing_or_rare_class(ws):
 
 def test_allow_missing_classes_trains_anyway(ws):
     (ws / "two.jsonl").write_text(_labelled(15, classes=("negative", "positive")))
-    r, _ = _cli("train", "--config", "proj/config.json", "--train", "two.jsonl", "--dev", "proj/dev.jsonl",
+    r, _ = _cli("train", "--config", "proj/config.json", "--data", "two.jsonl", "--dev", "proj/dev.jsonl",
                 "--out", "m", "-q", "--allow-missing-classes")
     assert r.exit_code == 0, r.stderr
     assert sentilstm.load(ws / "m").meta["training"]["train"]["labels"]["neutral"] == 0
@@ -316,7 +324,7 @@ def test_non_finite_loss_stops_training_and_saves_nothing(ws, tiny_model, monkey
     monkeypatch.setattr(T, "balanced_class_weights", lambda y: np.array([np.nan, 1, 1], np.float32))
     shutil.copytree(tiny_model, ws / "old")  # an older bundle at --out stays as it was
     before = _snapshot(ws)
-    r, _ = _cli("train", "--config", "proj/config.json", "--train", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
+    r, _ = _cli("train", "--config", "proj/config.json", "--data", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
                 "--out", "old", "-q")
     TALLY[("non-finite loss", "train")]["runs"] += 1
     TALLY[("non-finite loss", "train")]["broken_models"] += _snapshot(ws) != before
