@@ -4,7 +4,9 @@
 
 Figures (medians of --repeats runs; ratios are taken within the same run, since absolute
 times on a shared machine swing):
-  * training examples/s of the model's architecture on our cell vs. on keras.layers.LSTM;
+  * training examples/s of the model's architecture on our layer vs. on keras.layers.LSTM, timed in
+    interleaved blocks; the ratio on the wall clock and on CPU time, with its spread
+    (--training-only: just this and the training peak RSS);
   * inference texts/s (tokenisation included) of each engine (onnx, numpy, keras) on the 2,000
     dev tweets and on 50,000 training tweets, as a fraction of the CPU's float32 bound (the
     model's FLOPs per text against the best numpy float32 matmul rate measured now, with all BLAS
