@@ -19,11 +19,6 @@ Because the cell uses nothing but ``keras.ops``, it runs on the TensorFlow, JAX 
 backends.  Dropout on the inputs and on the recurrent state follows Gal & Ghahramani (2016):
 one mask per sequence, reused at every step (the masks are cached by Keras's dropout mix-in,
 which ``keras.layers.RNN`` resets for each batch).
-
-``LSTM`` is ``keras.layers.RNN`` driving this cell with one change, the classic cuDNN trick:
-the input half of ``z``, ``x_t · W + b``, is computed for all time steps in one large matmul
-before the loop, so each step of the loop only adds ``h_{t-1} · U`` (the equations above are
-unchanged; only the float summation order ``(x·W + b) + h·U`` differs, by rounding).
 """
 
 from __future__ import annotations
@@ -46,12 +41,8 @@ except ImportError:  # pragma: no cover - only if Keras moves it; then masks are
                 ops.ones_like(step_input), self.recurrent_dropout, seed=self.seed_generator
             )
 
-try:  # Keras's time loop (masking, go_backwards), which keras.layers.RNN itself calls.
-    from keras.src.backend import rnn as _backend_rnn
-except ImportError:  # pragma: no cover - only if Keras moves it; then LSTM projects per step.
-    _backend_rnn = None
 
-__all__ = ["LSTMCell", "LSTM"]
+__all__ = ["LSTMCell"]
 
 
 @keras.saving.register_keras_serializable(package="sentilstm")
@@ -122,24 +113,13 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
         self.built = True
 
     def call(self, inputs: Any, states: Any, training: bool | None = None) -> tuple[Any, list[Any]]:
+        h_prev, c_prev = states[0], states[1]
         if training and self.dropout > 0.0:
             inputs = inputs * self.get_dropout_mask(inputs)
-        return self.recurrent_step(ops.matmul(inputs, self.kernel) + self.bias, states, training)
-
-    def project_inputs(self, sequences: Any, training: bool | None = None) -> Any:
-        """``x_t · W + b`` for every step of ``sequences`` ``(batch, time, dim)`` at once (input
-        dropout applied, with the same per-sequence mask as :meth:`call`)."""
-        if training and self.dropout > 0.0:
-            sequences = sequences * ops.expand_dims(self.get_dropout_mask(sequences[:, 0, :]), 1)
-        return ops.matmul(sequences, self.kernel) + self.bias
-
-    def recurrent_step(self, zx: Any, states: Any, training: bool | None = None) -> tuple[Any, list[Any]]:
-        """The step given its input part ``zx = x_t · W + b`` (see :meth:`project_inputs`)."""
-        h_prev, c_prev = states[0], states[1]
         if training and self.recurrent_dropout > 0.0:
             h_prev = h_prev * self.get_recurrent_dropout_mask(h_prev)
 
-        z = zx + ops.matmul(h_prev, self.recurrent_kernel)
+        z = ops.matmul(inputs, self.kernel) + ops.matmul(h_prev, self.recurrent_kernel) + self.bias
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
 
         i = ops.sigmoid(z_i)  # input gate: how much of the candidate to write
@@ -165,39 +145,3 @@ class LSTMCell(keras.layers.Layer, DropoutRNNCell):
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             "seed": self.seed,
         }
-
-
-@keras.saving.register_keras_serializable(package="sentilstm")
-class LSTM(keras.layers.RNN):
-    """``keras.layers.RNN(LSTMCell(...))`` with the input projection hoisted out of the loop.
-
-    ``x_t · W + b`` is one ``(batch·time, dim) × (dim, 4·units)`` matmul before the loop (and
-    one in the backward pass) instead of one small matmul per step; Keras's loop (masking,
-    ``go_backwards``, ``Bidirectional``, dropout masks) is unchanged and so are the weights.
-    """
-
-    def __init__(self, cell: LSTMCell, **kwargs: Any) -> None:
-        if not isinstance(cell, LSTMCell):
-            raise TypeError(f"LSTM drives a sentilstm LSTMCell, got {type(cell).__name__}")
-        super().__init__(cell, **kwargs)
-
-    def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
-        if _backend_rnn is None:  # pragma: no cover
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        cell = self.cell
-        projected = cell.project_inputs(sequences, training=training)
-
-        def step(zx: Any, states: Any) -> tuple[Any, list[Any]]:
-            return cell.recurrent_step(zx, states, training=training)
-
-        return _backend_rnn(
-            step,
-            projected,
-            list(initial_state),
-            go_backwards=self.go_backwards,
-            mask=mask,
-            unroll=self.unroll,
-            input_length=sequences.shape[1],
-            zero_output_for_mask=self.zero_output_for_mask,
-            return_all_outputs=self.return_sequences,
-        )

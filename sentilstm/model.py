@@ -1,7 +1,7 @@
 """Build the Keras classifier from a :class:`~sentilstm.config.ModelConfig`.
 
     token ids ─► Embedding(mask_zero) ─► SpatialDropout1D
-              ─► [Bidirectional] LSTM(LSTMCell) × layers     (our cell, Keras's loop)
+              ─► [Bidirectional] RNN(LSTMCell) × layers      (our cell, Keras's loop)
               ─► MaskedPooling(max | mean | attention, concatenated)
               ─► Dropout ─► Dense(3, softmax)
 
@@ -17,7 +17,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from .cell import LSTM, LSTMCell
+from .cell import LSTMCell
 from .config import ModelConfig
 
 __all__ = ["build_model", "MaskedPooling", "NUM_CLASSES"]
@@ -97,7 +97,7 @@ def _member(ids: Any, config: ModelConfig, prefix: str, seed: int | None, refere
             rnn = keras.layers.LSTM(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout,
                                     seed=seed, return_sequences=True, name=f"{prefix}lstm_{layer}")
         else:
-            rnn = LSTM(  # keras.layers.RNN(LSTMCell) with x·W + b hoisted out of the loop
+            rnn = keras.layers.RNN(
                 LSTMCell(config.units, dropout=config.dropout, recurrent_dropout=config.recurrent_dropout, seed=seed,
                          name="cell"),
                 return_sequences=True,

@@ -4,14 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from sentilstm.cell import LSTM, LSTMCell
+from sentilstm.cell import LSTMCell
 
 
-LAYERS = {"rnn": keras.layers.RNN, "hoisted": LSTM}  # Keras's RNN on our cell; ours with x·W + b hoisted
-
-
-def _pair(units=6, dim=5, layer="rnn", **kw):
-    ours = LAYERS[layer](LSTMCell(units), return_sequences=True, **kw)
+def _pair(units=6, dim=5, **kw):
+    ours = keras.layers.RNN(LSTMCell(units), return_sequences=True, **kw)
     ref = keras.layers.LSTM(units, return_sequences=True, **kw)
     x = keras.Input((None, dim))
     ours(x), ref(x)
@@ -22,34 +19,31 @@ def _pair(units=6, dim=5, layer="rnn", **kw):
     return ours, ref
 
 
-@pytest.mark.parametrize("layer", LAYERS)
 @pytest.mark.parametrize("go_backwards", [False, True])
-def test_matches_keras_lstm_unmasked(rng, go_backwards, layer):
-    ours, ref = _pair(layer=layer, go_backwards=go_backwards)
+def test_matches_keras_lstm_unmasked(rng, go_backwards):
+    ours, ref = _pair(go_backwards=go_backwards)
     x = rng.normal(size=(4, 9, 5)).astype("float32")
     np.testing.assert_allclose(ours(x), ref(x), atol=1e-5)
 
 
-@pytest.mark.parametrize("layer", LAYERS)
-def test_matches_keras_lstm_masked(rng, layer):
-    ours, ref = _pair(layer=layer)
+def test_matches_keras_lstm_masked(rng):
+    ours, ref = _pair()
     x = rng.normal(size=(3, 7, 5)).astype("float32")
     mask = np.array([[1] * 7, [1] * 4 + [0] * 3, [1] + [0] * 6], dtype=bool)
     a = keras.ops.convert_to_numpy(ours(x, mask=mask))
     b = keras.ops.convert_to_numpy(ref(x, mask=mask))
     np.testing.assert_allclose(a[mask], b[mask], atol=1e-5)
     # and the final states, through a non-sequence RNN
-    o2 = LAYERS[layer](LSTMCell(6))
+    o2 = keras.layers.RNN(LSTMCell(6))
     r2 = keras.layers.LSTM(6)
     o2(x[:1]), r2(x[:1])
     o2.set_weights(ours.get_weights()), r2.set_weights(ours.get_weights())
     np.testing.assert_allclose(o2(x, mask=mask), r2(x, mask=mask), atol=1e-5)
 
 
-@pytest.mark.parametrize("layer", LAYERS)
-def test_differs_from_keras_if_gates_swapped(rng, layer):
+def test_differs_from_keras_if_gates_swapped(rng):
     """Negative control: the comparison above can fail (gate blocks i and f swapped)."""
-    ours, ref = _pair(layer=layer)
+    ours, ref = _pair()
     k, r, b = ours.get_weights()
     u = 6
     swap = np.r_[u : 2 * u, 0:u, 2 * u : 4 * u]
@@ -58,9 +52,8 @@ def test_differs_from_keras_if_gates_swapped(rng, layer):
     assert np.abs(keras.ops.convert_to_numpy(ours(x)) - keras.ops.convert_to_numpy(ref(x))).max() > 1e-3
 
 
-@pytest.mark.parametrize("kind", LAYERS)
-def test_dropout_only_in_training(rng, kind):
-    layer = LAYERS[kind](LSTMCell(8, dropout=0.5, recurrent_dropout=0.5, seed=3), return_sequences=True)
+def test_dropout_only_in_training(rng):
+    layer = keras.layers.RNN(LSTMCell(8, dropout=0.5, recurrent_dropout=0.5, seed=3), return_sequences=True)
     x = rng.normal(size=(2, 6, 4)).astype("float32")
     a, b = layer(x), layer(x)
     np.testing.assert_array_equal(a, b)
@@ -87,44 +80,3 @@ def test_config_roundtrip_and_keras_save(tmp_path, rng):
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
-
-
-def test_hoisted_matches_per_step_in_training(rng):
-    """Gradients, and outputs with the dropout masks on, equal those of Keras's RNN on the same cell."""
-    import tensorflow as tf
-
-    x = rng.normal(size=(3, 7, 5)).astype("float32")
-    mask = np.array([[1] * 7, [1] * 4 + [0] * 3, [1] * 2 + [0] * 5], dtype=bool)
-    results = []
-    for kind in LAYERS:
-        keras.utils.set_random_seed(5)
-        layer = keras.layers.Bidirectional(
-            LAYERS[kind](LSTMCell(6, dropout=0.3, recurrent_dropout=0.2, seed=7), return_sequences=True))
-        layer(x[:1])
-        if results:  # the same weights in both
-            layer.set_weights(results[0][2])
-        with tf.GradientTape() as tape:
-            out = layer(x, mask=mask, training=True)
-            loss = tf.reduce_sum(out * out)
-        grads = tape.gradient(loss, layer.trainable_weights)
-        results.append((out.numpy(), [g.numpy() for g in grads], layer.get_weights()))
-    (o1, g1, _), (o2, g2, _) = results
-    np.testing.assert_allclose(o1, o2, atol=1e-5)
-    for a, b in zip(g1, g2):
-        np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-5)
-
-
-def test_hoisted_layer_roundtrip_and_weight_paths(tmp_path, rng):
-    inp = keras.Input((None, 3))
-    out = keras.layers.Bidirectional(LSTM(LSTMCell(5, name="cell"), name="lstm_0"), name="bilstm_0")(inp)
-    model = keras.Model(inp, out)
-    assert [v.path for v in model.weights][:3] == ["bilstm_0/forward_lstm_0/cell/kernel",
-                                                   "bilstm_0/forward_lstm_0/cell/recurrent_kernel",
-                                                   "bilstm_0/forward_lstm_0/cell/bias"]
-    x = rng.normal(size=(2, 4, 3)).astype("float32")
-    model.save(tmp_path / "m.keras")
-    loaded = keras.models.load_model(tmp_path / "m.keras")
-    assert isinstance(loaded.layers[1].forward_layer, LSTM)
-    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
-    with pytest.raises(TypeError, match="LSTMCell"):
-        LSTM(keras.layers.LSTMCell(3))
