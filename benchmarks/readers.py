@@ -38,7 +38,7 @@ def main() -> None:
 
     import pyarrow.json as pj
 
-    from sentilstm.data import readers
+    from sentilstm.data import lines
     from sentilstm.scoring import read_batches
 
     recs = [json.loads(line) for line in open(args.data, encoding="utf-8") if line.strip()]
@@ -58,11 +58,11 @@ def main() -> None:
         for fmt, path in files.items():
             res = {}
             for mode, fast in (("fast", True), ("precise", False)):
-                readers.FAST = fast
+                lines.FAST = fast
                 n = sum(t.num_rows for t in read_batches(path))
                 assert n == rows, (fmt, mode, n, rows)
                 res[mode] = _best(lambda: sum(t.num_rows for t in read_batches(path)), args.repeat) / rows * 1e6
-            readers.FAST = True
+            lines.FAST = True
             if fmt == "jsonl":
                 res["pyarrow.json"] = _best(lambda: pj.read_json(path), args.repeat) / rows * 1e6
             res["speedup"] = res["precise"] / res["fast"]

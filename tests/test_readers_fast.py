@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sentilstm.data import DataError, readers
+from sentilstm.data import DataError, lines, readers
 from sentilstm.data.readers import iter_lines, iter_records, iter_tables
 
 from test_data_safety_read import CASES, _make
@@ -19,14 +19,14 @@ REAL = [Path("/work/shared/data/semeval2017") / f for f in ("train.jsonl", "dev.
 
 
 def _run(fn, fast: bool):
-    old = readers.FAST
-    readers.FAST = fast
+    old = lines.FAST
+    lines.FAST = fast
     try:
         return "ok", fn()
     except (DataError, ValueError) as e:
         return "error", str(e)
     finally:
-        readers.FAST = old
+        lines.FAST = old
 
 
 def _same(fn):
@@ -80,7 +80,7 @@ TRICKY = [
 def test_fast_equals_precise_on_tricky_json_lines(i, tmp_path, monkeypatch):
     p = tmp_path / "t.jsonl"
     p.write_bytes(TRICKY[i].encode("utf-8", "surrogatepass"))
-    monkeypatch.setattr(readers, "READ_BLOCK", 4096)
+    monkeypatch.setattr(lines, "READ_BLOCK", 4096)
     for block in (1, 100, 5000, 1 << 20):
         _same(lambda: _tables(p, block))
     _same(lambda: _all(p))

@@ -2,7 +2,7 @@
 on blocks of lines where it provably gives the precise reader's records, the precise reader on
 every other block.
 
-A block of lines (from :func:`~sentilstm.data.readers.raw_blocks`) goes to ``pyarrow.json`` only if
+A block of lines (from :func:`~sentilstm.data.lines.raw_blocks`) goes to ``pyarrow.json`` only if
 
 * it decodes as UTF-8 (Python's strict codec: the precise reader's check) and holds no ``\\r``,
   no ``null`` and no escape that could be a surrogate (``\\uD800``-``\\uDFFF``);
@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from . import readers
+from . import lines
 from .formats import DataError
 
 __all__ = ["jsonl_tables"]
@@ -133,17 +133,17 @@ def jsonl_tables(path: str | os.PathLike[str], name: str, text_column: str, bloc
         for p in pieces:
             records.extend(p.to_pylist() if isinstance(p, pa.Table) else p)
         return pa.table({c: (pa.array([r[c] for r in records], pa.string()) if c == text_column
-                             else readers._arrow_column([r.get(c) for r in records])) for c in columns})
+                             else lines.arrow_column([r.get(c) for r in records])) for c in columns})
 
-    for n0, block in readers.raw_blocks(path, name, 1 << 18):  # small: an odd block costs less
+    for n0, block in lines.raw_blocks(path, name, 1 << 18):  # small: an odd block costs less
         fast = _arrow_block(block, n0, text_column, columns)
         if fast is None:
             recs: list[dict[str, Any]] = []
             pieces.append(recs)
-            for n, rec in readers._json_lines_from(readers.block_lines(block, n0, "utf-8", name), name):
+            for n, rec in lines.json_lines_from(lines.block_lines(block, n0, "utf-8", name), name):
                 if text_column not in rec:
-                    raise readers.no_column(name, text_column, rec, n, what="field")
-                text = readers.text_value(rec, n, name, text_column)
+                    raise lines.no_column(name, text_column, rec, n, what="field")
+                text = lines.text_value(rec, n, name, text_column)
                 if columns is None:
                     columns = list(rec)
                     known = set(columns)

@@ -26,184 +26,40 @@ import csv
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import IO, Any, Union
+from collections.abc import Iterator, Sequence
+from typing import Any
 
+from . import lines
+from .fastjsonl import jsonl_tables
 from .formats import DataError, format_of
+from .lines import (SURROGATE_ESCAPE, Source, arrow_column, check_strings, iter_lines, json_lines_from, json_type,
+                    no_column, open_binary, source_name, text_value)
 
 __all__ = ["iter_lines", "iter_delimited", "iter_records", "iter_tables", "read_texts", "text_value",
            "open_binary", "no_column", "Source"]
 
-Source = Union[str, os.PathLike, IO[bytes]]
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # only such an escape can make a lone surrogate in JSON
 _WS = re.compile(r"[ \t\n\r]*")
 
 
-def _name(source: Source, name: str | None) -> str:
-    if name is not None:
-        return name
-    if isinstance(source, (str, os.PathLike)):
-        return str(source)
-    return str(getattr(source, "name", "<stream>"))
 
 
-def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
-    """``open(path, "rb")`` with the errors as one-line :class:`DataError`."""
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file or directory") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected a file") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot open ({e.strerror or e})") from None
 
 
-def decode_error(name: str, line: int, raw: bytes, e: UnicodeDecodeError, encoding: str) -> DataError:
-    """The one message for undecodable bytes: file, line, column (in bytes) and the byte."""
-    what = ("invalid UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
-            else f"cannot decode as {encoding}")
-    return DataError(f"{name}: line {line}, column {e.start + 1}: {what} (byte 0x{raw[e.start]:02x}); "
-                     "re-encode the file as UTF-8" + ("" if what == "invalid UTF-8" else " or pass its encoding"))
 
 
-def no_column(name: str, column: str, columns: Iterable[Any], line: int | None = None, what: str = "column") -> DataError:
-    """The one message for a missing text/label column (or JSON field)."""
-    at = f"line {line}: " if line is not None else ""
-    listed = ", ".join(map(str, columns)) or "none"
-    if what == "field":
-        return DataError(f"{name}: {at}missing field {column!r} (fields: {listed})")
-    where = " in the header" if line is not None else ""
-    return DataError(f"{name}: {at}no column {column!r}{where} (columns: {listed}); "
-                     "choose with --text-column / --label-column (text_column= / label_column=)")
 
 
-def iter_lines(source: Source, encoding: str = "utf-8", keepends: bool = False,
-               name: str | None = None) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` for each line, split on ``\\n`` only (never on U+2028, U+0085, ``\\r``...).
-
-    Read as bytes and decoded a block of lines at a time, so memory does not grow with the file
-    and an undecodable byte is reported with its line and column.  A BOM is dropped.  Without
-    ``keepends`` the line's ``\\n`` and a ``\\r`` just before it are removed.
-    """
-    try:
-        "".encode(encoding)
-    except LookupError:
-        raise ValueError(f"unknown encoding {encoding!r}") from None
-    name = _name(source, name)
-    own = isinstance(source, (str, os.PathLike))
-    if own and FAST and _block_codec(encoding):
-        for n0, block in raw_blocks(source, name):
-            yield from block_lines(block, n0, encoding, name, keepends)
-        return
-    f = open_binary(source) if own else source  # a stream: read a line at a time, never past what is used
-    try:
-        yield from _precise_lines(f, encoding, name, 0, keepends)
-    finally:
-        if own:
-            f.close()
 
 
 #: Whether the block-at-a-time fast paths are used (tests and benchmarks compare both).
-FAST = True
-READ_BLOCK = 1 << 20  # bytes read at a time by the fast paths (whole lines: a block ends at a \n)
 
 
-def _block_codec(encoding: str) -> bool:
-    """Whether decoding a block of lines at once gives the very lines (and errors) of decoding each
-    line: a stateless codec in which byte 0x0a is always ``\\n`` and never part of another character."""
-    import codecs
-
-    return codecs.lookup(encoding).name in ("utf-8", "iso8859-1", "ascii", "cp1252")
 
 
-def _precise_lines(f: IO[bytes], encoding: str, name: str, n0: int, keepends: bool) -> Iterator[tuple[int, str]]:
-    """The reference reader: one ``readline`` and one decode per line, lines numbered from ``n0 + 1``."""
-    n = n0
-    while True:
-        try:
-            raw = f.readline()
-        except IsADirectoryError:
-            raise DataError(f"{name}: is a directory, expected a file") from None
-        except OSError as e:
-            raise DataError(f"{name}: cannot read ({e.strerror or e})") from None
-        if not raw:
-            return
-        n += 1
-        try:
-            line = raw.decode(encoding)
-        except UnicodeDecodeError as e:
-            raise decode_error(name, n, raw, e, encoding) from None
-        if n == 1 and line.startswith("\ufeff"):
-            line = line[1:]
-        if not keepends:
-            line = line[:-1] if line.endswith("\n") else line
-            line = line[:-1] if line.endswith("\r") else line
-        yield n, line
 
 
-def raw_blocks(path: str | os.PathLike[str], name: str, size: int | None = None) -> Iterator[tuple[int, bytes]]:
-    """``(lines before it, block)``: the file's bytes in blocks of whole lines (each block ends with
-    ``\\n``, but the file's last may not), about ``size`` bytes each (more for a longer line)."""
-    size = size or READ_BLOCK
-    with open_binary(path) as f:
-        n0 = 0
-        pending: list[bytes] = []
-        while True:
-            try:
-                data = f.read(size)
-            except IsADirectoryError:
-                raise DataError(f"{name}: is a directory, expected a file") from None
-            except OSError as e:
-                raise DataError(f"{name}: cannot read ({e.strerror or e})") from None
-            if not data:
-                if pending:
-                    yield n0, b"".join(pending)
-                return
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                pending.append(data)
-                continue
-            block = b"".join([*pending, data[:cut]]) if pending else data[:cut]
-            pending = [data[cut:]] if cut < len(data) else []
-            yield n0, block
-            n0 += block.count(b"\n")
 
 
-def block_lines(block: bytes, n0: int, encoding: str, name: str, keepends: bool = False,
-                text: str | None = None) -> Iterator[tuple[int, str]]:
-    """The lines of a block from :func:`raw_blocks`, numbered from ``n0 + 1``: exactly what
-    :func:`_precise_lines` gives for those bytes (the same error, after the same lines, on bad bytes)."""
-    if text is None:
-        try:
-            text = block.decode(encoding)
-        except UnicodeDecodeError:
-            import io
-
-            yield from _precise_lines(io.BytesIO(block), encoding, name, n0, keepends)  # names the line
-            return
-    lines = text.split("\n")
-    if lines[-1]:
-        last = lines.pop()  # the file's last line, without a \n
-    else:
-        lines.pop()
-        last = None
-    if n0 == 0 and lines and lines[0].startswith("\ufeff"):
-        lines[0] = lines[0][1:]
-    elif n0 == 0 and not lines and last is not None and last.startswith("\ufeff"):
-        last = last[1:]
-    if keepends:
-        lines = [line + "\n" for line in lines]
-    elif "\r" in text:
-        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
-        last = last[:-1] if last is not None and last.endswith("\r") else last
-    if last is not None:
-        lines.append(last)
-    yield from enumerate(lines, n0 + 1)
 
 
 def iter_delimited(source: Source, delimiter: str = ",", encoding: str = "utf-8",
@@ -211,7 +67,7 @@ def iter_delimited(source: Source, delimiter: str = ",", encoding: str = "utf-8"
     """``(first line, last line, fields)`` per CSV/TSV record, the header first; blank lines are
     skipped; a quoted field may span lines; a record with another number of fields than the
     header is a DataError naming its line."""
-    name = _name(source, name)
+    name = source_name(source, name)
     kind = "TSV" if delimiter == "\t" else "CSV"
     counter = [0]
 
@@ -245,33 +101,18 @@ def iter_delimited(source: Source, delimiter: str = ",", encoding: str = "utf-8"
         start = end + 1
 
 
-def _check_strings(value: Any, name: str, n: int, unit: str = "line") -> None:
-    if isinstance(value, str):
-        m = _SURROGATE.search(value)
-        if m:
-            raise DataError(f"{name}: {unit} {n}: a lone surrogate (\\u{ord(m.group()):04x}) is not valid text")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _check_strings(k, name, n, unit)
-            _check_strings(v, name, n, unit)
-    elif isinstance(value, list):
-        for v in value:
-            _check_strings(v, name, n, unit)
 
 
 def _json_lines(source: Source, name: str, encoding: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    return _json_lines_from(iter_lines(source, encoding, name=name), name)
+    return json_lines_from(iter_lines(source, encoding, name=name), name)
 
 
-def _json_type(v: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null",
-            int: "a number", float: "a number"}.get(type(v), type(v).__name__)
 
 
 def _json_array(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Elements of a JSON array with the line each starts on."""
     dec = json.JSONDecoder()
-    escapes = _SURROGATE_ESCAPE.search(text) is not None
+    escapes = SURROGATE_ESCAPE.search(text) is not None
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
     line, seen = 1, 0
 
@@ -299,9 +140,9 @@ def _json_array(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
                 obj = {"text": obj}
             elif not isinstance(obj, dict):
                 raise DataError(f"{name}: line {n}: expected a JSON object (or a string) in the array, "
-                                f"got {_json_type(obj)}")
+                                f"got {json_type(obj)}")
             if escapes:
-                _check_strings(obj, name, n)
+                check_strings(obj, name, n)
             yield n, obj
             pos = _WS.match(text, end).end()  # type: ignore[union-attr]
             c = text[pos:pos + 1]
@@ -338,7 +179,7 @@ def iter_records(source: Source, fmt: str | None = None, *, require: Sequence[st
     For Parquet the number is the 1-based row.  ``require``: columns every record must have
     (checked on the header for CSV/TSV and Parquet, on each record for JSON).
     """
-    name = _name(source, name)
+    name = source_name(source, name)
     fmt = fmt or format_of(name)
     if fmt == "text":
         for n, line in iter_lines(source, encoding, name=name):
@@ -371,21 +212,21 @@ def iter_records(source: Source, fmt: str | None = None, *, require: Sequence[st
     if fmt not in ("json", "jsonl"):
         raise ValueError(f"unknown input format {fmt!r}")
     if fmt == "json":
-        lines = iter_lines(source, encoding, keepends=True, name=name)
+        numbered = iter_lines(source, encoding, keepends=True, name=name)
         head: list[str] = []
-        for _, line in lines:
+        for _, line in numbered:
             head.append(line)
             if line.strip():
                 break
         if "".join(head).lstrip().startswith("["):
-            text = "".join(head) + "".join(line for _, line in lines)
+            text = "".join(head) + "".join(line for _, line in numbered)
             records: Iterator[tuple[int, dict[str, Any]]] = _json_array(text, name)
         else:  # JSON Lines under a .json name
             from itertools import chain
 
             first = [(i + 1, h.rstrip("\n").removesuffix("\r")) for i, h in enumerate(head)]
-            rest = ((n, line.rstrip("\n").removesuffix("\r")) for n, line in lines)
-            records = _json_lines_from(chain(first, rest), name)
+            rest = ((n, line.rstrip("\n").removesuffix("\r")) for n, line in numbered)
+            records = json_lines_from(chain(first, rest), name)
     else:
         records = _json_lines(source, name, encoding)
     for n, rec in records:
@@ -395,39 +236,14 @@ def iter_records(source: Source, fmt: str | None = None, *, require: Sequence[st
         yield n, rec
 
 
-def _json_lines_from(lines: Iterable[tuple[int, str]], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for n, line in lines:
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{name}: line {n}: invalid JSON ({e.msg} at column {e.colno})") from None
-        except RecursionError:
-            raise DataError(f"{name}: line {n}: JSON nested too deeply") from None
-        if not isinstance(rec, dict):
-            raise DataError(f"{name}: line {n}: expected a JSON object, got {_json_type(rec)}")
-        if "\\u" in line and _SURROGATE_ESCAPE.search(line):
-            _check_strings(rec, name, n)
-        yield n, rec
 
 
-def text_value(rec: dict[str, Any], n: int, name: str, column: str = "text", unit: str = "line") -> str:
-    """``rec[column]`` if it is a string; else a DataError naming the line (or row)."""
-    v = rec.get(column)
-    if isinstance(v, str):
-        return v
-    if column not in rec:
-        raise no_column(name, column, rec, n, what="field")
-    got = "null" if v is None else _json_type(v)
-    what = "column" if unit == "row" else "field"
-    raise DataError(f"{name}: {unit} {n}: {what} {column!r} must be a string, got {got}")
 
 
 def read_texts(source: Source, text_column: str = "text", fmt: str | None = None,
                name: str | None = None) -> list[str]:
     """The texts of every record of ``source``, in order (see :func:`iter_records`)."""
-    name = _name(source, name)
+    name = source_name(source, name)
     fmt = fmt or format_of(name)
     unit = "row" if fmt == "parquet" else "line"
     text_column = "text" if fmt == "text" else text_column  # a line is the text, whatever the column option
@@ -436,24 +252,6 @@ def read_texts(source: Source, text_column: str = "text", fmt: str | None = None
 
 
 # -- Arrow tables, for streamed scoring -----------------------------------------------------------
-def _arrow_column(values: list[Any]) -> Any:
-    """A pyarrow array: strings, booleans, integers or floats as such; anything else as JSON text."""
-    import pyarrow as pa
-
-    kinds = {type(v) for v in values if v is not None}
-    if kinds <= {str}:
-        return pa.array(values, pa.string())
-    if kinds <= {bool}:
-        return pa.array(values, pa.bool_())
-    if kinds <= {int}:
-        try:
-            return pa.array(values, pa.int64())
-        except (pa.ArrowInvalid, OverflowError):
-            pass
-    elif kinds <= {int, float}:
-        return pa.array([None if v is None else float(v) for v in values], pa.float64())
-    return pa.array([v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values],
-                    pa.string())
 
 
 def iter_tables(path: str | os.PathLike[str], text_column: str = "text", block_bytes: int = 1 << 20,
@@ -487,9 +285,7 @@ def iter_tables(path: str | os.PathLike[str], text_column: str = "text", block_b
             row += batch.num_rows
             yield pa.Table.from_batches([batch])
         return
-    if fmt == "jsonl" and FAST:
-        from .fastjsonl import jsonl_tables
-
+    if fmt == "jsonl" and lines.FAST:
         yield from jsonl_tables(path, name, text_column, block_bytes)
         return
     columns: list[str] | None = None
@@ -500,7 +296,7 @@ def iter_tables(path: str | os.PathLike[str], text_column: str = "text", block_b
     def table() -> Any:
         assert columns is not None
         return pa.table({c: (pa.array([r[c] for r in chunk], pa.string()) if c == text_column
-                             else _arrow_column([r.get(c) for r in chunk])) for c in columns})
+                             else arrow_column([r.get(c) for r in chunk])) for c in columns})
 
     for n, rec in iter_records(path, fmt, require=(text_column,), name=name):
         text = text_value(rec, n, name, text_column)
