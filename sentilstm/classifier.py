@@ -101,6 +101,11 @@ class SentimentClassifier:
         if path is not None and str(path) == "default" and not Path("default").exists():
             path = None
         bundle = load_bundle(path)
+        if bundle.meta.get("kind") == "encoder":
+            from .bundle import BundleError
+
+            raise BundleError(f"{path}: an encoder bundle (from `sentilstm pretrain`), not a classifier; "
+                              f"fine-tune it first: sentilstm train --from {path} ...")
         clf = cls(bundle.config)
         clf.encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
         clf.weights = bundle.weights
@@ -135,7 +140,13 @@ class SentimentClassifier:
         """Train tokenizer and model on ``texts``/``labels``; early-stop on ``dev`` AvgRec.
 
         Without ``dev``, a seeded, stratified 10 % of the training data is held out for it.
-        ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one.
+        ``config.train.init``: ``"default"`` fine-tunes the encoder shipped in the package, a path
+        fine-tunes that encoder bundle (``sentilstm pretrain``), ``"scratch"`` trains a tokenizer
+        and the whole network from GloVe only.  An encoder brings its tokenizer (plus the training
+        texts' words it lacks, see :func:`sentilstm.pretrain.extend_vocabulary`) and fixes the
+        architecture.
+        ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one (the
+        encoder's weights are still used unless ``train.init`` is ``"scratch"``).
         ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
         ``config.train.strategy``; see :mod:`sentilstm.distributed`).
         """
@@ -167,6 +178,16 @@ class SentimentClassifier:
 
         started = time.perf_counter()
         dist = None
+        init_weights, provenance = None, {}
+        if tc.init != "scratch":
+            from .pretrain import fine_tune_setup
+
+            self.config, encoder_from, init_weights, provenance = fine_tune_setup(self.config, x, tc.init, out)
+            if tokenizer is None:
+                tokenizer = encoder_from
+            elif tokenizer.tokenizer.get_vocab_size() < encoder_from.vocab_size:
+                raise ValueError("the tokenizer given does not extend the encoder's vocabulary")
+            self.config.model.vocab_size = tokenizer.vocab_size
         if tc.strategy != "default":  # tf.distribute; the chief's tokenizer is shared with all workers
             from .distributed import get_strategy, shared_encoder
 
@@ -175,7 +196,7 @@ class SentimentClassifier:
         else:
             encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, self.config.tokenizer)
         result = train_model(encoder, self.config, encoder.encode(x), y, encoder.encode(dx), dy,
-                             verbose=verbose, out=out, strategy=dist)
+                             verbose=verbose, out=out, strategy=dist, init_weights=init_weights)
         self.encoder = encoder
         self.weights = result.weights
         self._runtime = NumpyRuntime(self.config.model, self.weights)
@@ -195,6 +216,7 @@ class SentimentClassifier:
                 "best_epoch": result.best_epoch,
                 "epochs_run": result.history[-1]["epoch"] if result.history else 0,
                 "train_time_s": round(time.perf_counter() - started, 1),
+                **({"init": provenance} if provenance else {"init": "scratch"}),
                 "history": result.history,
                 **({"members": result.members} if result.members else {}),
             },

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .config import ModelConfig, TokenizerConfig, TrainConfig
 
 EXAMPLES = """
 \b
@@ -195,6 +196,9 @@ def _with_data_options(fn: Any) -> Any:
     return fn
 
 
+_TRAIN, _MODEL, _TOKENIZER = TrainConfig(), ModelConfig(), TokenizerConfig()  # help texts quote the defaults
+
+
 @main.command()
 @click.option("--train", "train_path", type=click.Path(dir_okay=False), default=None,
               help="Training data (.jsonl or .csv with text and label columns), or use --dataset.")
@@ -204,18 +208,24 @@ def _with_data_options(fn: Any) -> Any:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Bundle directory to write.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
               help="JSON config ({\"tokenizer\": {...}, \"model\": {...}, \"train\": {...}}); options below override it.")
-@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Maximum epochs [default: 8].")
-@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: 64]")
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None, help="Adam [default: 2e-3].")
+@click.option("--from", "init", default=None, metavar="default|scratch|PATH",
+              help="Start from this pretrained encoder: 'default' (shipped in the package), an encoder bundle "
+                   "written by `sentilstm pretrain`, or 'scratch' (no pretraining; GloVe vectors only) "
+                   f"[default: {_TRAIN.init}].")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help=f"Epochs [default: {_TRAIN.epochs}].")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help=f"[default: {_TRAIN.batch_size}]")
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help=f"Adam [default: {_TRAIN.learning_rate:g}].")
 @click.option("--patience", type=click.IntRange(min=1), default=None, help="Epochs without dev AvgRec gain before stopping [default: 2].")
 @click.option("--units", type=click.IntRange(min=1), default=None, help="LSTM units per direction [default: 128].")
-@click.option("--embedding-dim", type=click.IntRange(min=1), default=None, help="[default: 128]")
+@click.option("--embedding-dim", type=click.IntRange(min=1), default=None, help=f"[default: {_MODEL.embedding_dim}]")
 @click.option("--layers", type=click.IntRange(min=1), default=None, help="Stacked LSTM layers [default: 1].")
 @click.option("--bidirectional/--unidirectional", default=None, help="[default: bidirectional]")
 @click.option("--pooling", default=None, help="Comma-separated: max, mean, attention [default: max,mean].")
-@click.option("--tokenizer", "tokenizer_model", type=click.Choice(["wordpiece", "bpe"]), default=None,
-              help="Subword model [default: wordpiece].")
-@click.option("--vocab-size", type=click.IntRange(min=100), default=None, help="[default: 16000]")
+@click.option("--tokenizer", "tokenizer_model", type=click.Choice(["wordlevel", "wordpiece", "bpe"]), default=None,
+              help=f"Tokenizer model, with --from scratch [default: {_TOKENIZER.model}].")
+@click.option("--vocab-size", type=click.IntRange(min=100), default=None,
+              help=f"With --from scratch [default: {_TOKENIZER.vocab_size}]")
 @click.option("--seed", type=int, default=None, help="Random seed [default: 13].")
 @click.option("--max-train-examples", type=click.IntRange(min=1), default=None, help="Use only the first N training rows.")
 @click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default=None,
@@ -229,8 +239,9 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
           strict: bool, **overrides: Any) -> None:
     """Train a model and write it as a bundle directory.
 
-    Trains the subword tokenizer and the (bi)LSTM, prints dev metrics after every epoch, stops
-    early when dev AvgRec stops improving, and saves the best epoch's weights.
+    By default fine-tunes the pretrained encoder shipped in the package (`--from`), prints dev
+    metrics during training, and saves the final weights (train.keep; "best" keeps the best dev
+    checkpoint and stops early). `--from scratch` trains a tokenizer and the whole network.
     """
     from .config import ClassifierConfig
     from .metrics import format_headline
@@ -239,7 +250,7 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     sections = {"epochs": "train", "batch_size": "train", "learning_rate": "train", "patience": "train",
                 "seed": "train", "max_train_examples": "train", "units": "model", "embedding_dim": "model",
                 "layers": "model", "bidirectional": "model", "pooling": "model", "vocab_size": "tokenizer",
-                "tokenizer_model": "tokenizer", "strategy": "train"}
+                "tokenizer_model": "tokenizer", "strategy": "train", "init": "train"}
     data = config.to_dict()
     for key, value in overrides.items():
         if value is None:
@@ -371,6 +382,7 @@ from .cli_report import report as _report; main.add_command(_report)  # noqa: E4
 from .cli_datasets import datasets as _datasets; main.add_command(_datasets)  # noqa: E402, E702
 from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402, E702
 from .cli_export import export as _export; main.add_command(_export)  # noqa: E402, E702
+from .cli_pretrain import pretrain as _pretrain; main.add_command(_pretrain)  # noqa: E402, E702
 
 if __name__ == "__main__":  # pragma: no cover
     main()

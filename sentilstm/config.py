@@ -35,20 +35,20 @@ def _from_dict(cls: type[T], data: dict[str, Any], where: str) -> T:
 class TokenizerConfig:
     """How texts become token ids."""
 
-    model: str = "wordpiece"  # "wordpiece", "bpe" or "wordlevel" (whole words, the rest [UNK])
-    vocab_size: int = 16000  # entries learnt from the training texts
+    # Defaults: the shipped recipe for training from scratch (train.init = "scratch"); fine-tuning
+    # an encoder takes the encoder's tokenizer instead (see sentilstm/pretrain.py)
+    model: str = "wordlevel"  # "wordpiece", "bpe" or "wordlevel" (whole words, the rest [UNK])
+    vocab_size: int = 30000  # entries learnt from the training texts
     min_frequency: int = 2
     max_length: int = 128  # tokens kept per text (the first ones); see tokenizer.py
-    # wordlevel only: "glove-6b-50d:N" appends the N most frequent pretrained words not learnt from
+    # wordlevel only (ignored by wordpiece and bpe): "glove-6b-50d:N" appends the N most frequent pretrained words not learnt from
     # the training texts, so unseen words get their pretrained vector rather than [UNK]
-    extra_vocab: str | None = None
+    extra_vocab: str | None = "glove-6b-50d:40000"
 
     def __post_init__(self) -> None:
         if self.model not in ("wordpiece", "bpe", "wordlevel"):
             raise ValueError(f"tokenizer.model must be wordpiece, bpe or wordlevel, got {self.model!r}")
-        if self.extra_vocab is not None:
-            if self.model != "wordlevel":
-                raise ValueError("tokenizer.extra_vocab needs tokenizer.model wordlevel")
+        if self.extra_vocab is not None:  # used by wordlevel only (subword models cover rare words by pieces)
             self.extra_vocab_source()  # validates the format
         if self.vocab_size < 100:
             raise ValueError(f"tokenizer.vocab_size must be >= 100, got {self.vocab_size}")
@@ -69,7 +69,7 @@ class TokenizerConfig:
 class ModelConfig:
     """Architecture: embedding -> (bi)LSTM layers over our cell -> pooling -> softmax."""
 
-    embedding_dim: int = 128
+    embedding_dim: int = 50  # = the shipped encoder's (an encoder fixes the architecture)
     units: int = 128
     layers: int = 1
     bidirectional: bool = True
@@ -78,7 +78,7 @@ class ModelConfig:
     dropout: float = 0.0  # cell input dropout
     recurrent_dropout: float = 0.0
     head_dropout: float = 0.3
-    pretrained_embeddings: str | None = None  # e.g. "glove-6b-50d": initial vectors (training only)
+    pretrained_embeddings: str | None = "glove-6b-50d"  # initial vectors (training only; with an encoder: its new words)
     ensemble: int = 1  # members (own seeds, own losses; see TrainConfig.ensemble_training); probabilities averaged
     vocab_size: int = 0  # filled in from the trained tokenizer
 
@@ -110,27 +110,35 @@ def scheduled_lr(base: float, schedule: str, progress: float) -> float:
 
 @dataclass
 class TrainConfig:
-    """Optimisation: Adam, class weights, early stopping on dev AvgRec."""
+    """Optimisation: Adam, class weights, learning-rate schedule, which weights to keep.
 
-    epochs: int = 8
+    The defaults are the shipped default model's recipe (``benchmarks/RESULTS.md``): fine-tune the
+    shipped encoder, embedding frozen for the first epoch, cosine decay over 6 epochs, the final
+    weights kept.
+    """
+
+    # where the encoder (embedding + BiLSTM) starts: "default" (the pretrained encoder shipped in
+    # the package), the path of an encoder bundle (`sentilstm pretrain`), or "scratch" (GloVe only)
+    init: str = "default"
+    epochs: int = 6
     batch_size: int = 64
     learning_rate: float = 2e-3
-    lr_schedule: str = "constant"  # "constant", or "cosine"/"linear" decay to 0 over ``epochs`` epochs
+    lr_schedule: str = "cosine"  # "constant", or "cosine"/"linear" decay to 0 over ``epochs`` epochs
     clipnorm: float = 1.0
-    class_weight: str | None = "balanced"  # "balanced", "sqrt" (square root of balanced) or None
+    class_weight: str | None = "sqrt"  # "balanced", "sqrt" (square root of balanced) or None
     label_smoothing: float = 0.0
     token_dropout: float = 0.0  # word dropout: share of training tokens replaced by [UNK] in each batch
     patience: int = 2  # epochs without dev AvgRec improvement before stopping
     # "best": the checkpoint with the best dev AvgRec (early stopping); "last": the final weights
     # after all epochs (no choice made on dev; pairs with a decaying lr_schedule)
-    keep: str = "best"
-    evals_per_epoch: int = 1  # dev checks per epoch (the best checkpoint may fall mid-epoch)
+    keep: str = "last"
+    evals_per_epoch: int = 4  # dev checks per epoch (the best checkpoint may fall mid-epoch)
     ensemble_training: str = "independent"  # ensembles: "independent" members (own seed, batches, stopping) or "joint"
     ema: float | None = None  # e.g. 0.999: evaluate and keep an exponential moving average of the weights
     # after each step the embedding moves this share of the way back to its initial vectors
     # (decoupled L2 towards the pretrained init, a soft form of freezing); local trainer only
     embedding_anchor: float = 0.0
-    freeze_embedding_epochs: int = 0  # embedding kept fixed (e.g. at its GloVe init) for the first epochs; local trainer only
+    freeze_embedding_epochs: int = 1  # embedding kept fixed (e.g. at its GloVe init) for the first epochs; local trainer only
     seed: int = 13
     max_train_examples: int | None = None  # cap, for quick experiments
     strategy: str = "default"  # "default", "mirrored" (local devices) or "multi-worker" (TF_CONFIG); distributed.py
@@ -150,6 +158,8 @@ class TrainConfig:
             raise ValueError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if not 0.0 <= self.embedding_anchor < 1.0:
             raise ValueError(f"train.embedding_anchor must be in [0, 1), got {self.embedding_anchor}")
+        if not isinstance(self.init, str) or not self.init:
+            raise ValueError(f"train.init must be 'default', 'scratch' or an encoder bundle path, got {self.init!r}")
         if self.freeze_embedding_epochs < 0:
             raise ValueError(f"train.freeze_embedding_epochs must be >= 0, got {self.freeze_embedding_epochs}")
         if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:

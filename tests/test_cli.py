@@ -79,7 +79,7 @@ def test_train_evaluate_info_end_to_end(run, tmp_path, data_dir):
     small.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "model"
     r = run("train", "--train", small, "--dev", small, "--out", out, "--epochs", "1", "--units", "4",
-            "--embedding-dim", "8", "--vocab-size", "500", "--quiet")
+            "--embedding-dim", "8", "--vocab-size", "500", "--quiet", "--from", "scratch", "--tokenizer", "wordpiece")
     assert r.exit_code == 0, r.output
     assert (out / "config.json").exists()
     r = run("evaluate", "--model", out, "--data", small, "--format", "json")
