@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-sentilstm/assets/encoder}"
 CONFIG="${2:-benchmarks/pretrain_config.json}"
-TWEETS="${SENTILSTM_TWEETS:-$(cd .. && pwd)/shared/data/tweets}"
-DATA="${SENTILSTM_DATA:-$(cd .. && pwd)/shared/data/semeval2017}"
+TWEETS="${SENTILSTM_TWEETS:-../shared/data/tweets}"  # relative: the bundle records these paths
+DATA="${SENTILSTM_DATA:-../shared/data/semeval2017}"
 start=$(date +%s)
 sentilstm pretrain --config "$CONFIG" --quiet --out "$OUT" \
   --task "$TWEETS/sentiment140.jsonl:label" --task "$TWEETS/emoji.jsonl:emoji" \
