@@ -123,6 +123,7 @@ def main() -> int:
         "tokenizer": args.tokenizer or "trained in this run",
         "dev": {k: boot[k] for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")},
         "members": members,
+        "calibration": clf.meta.get("calibration"),
         "best_epoch": clf.meta["training"]["best_epoch"],
         "train_wall_s": round(wall, 1),
         "peak_rss_mb": round(peak_rss_mb),
@@ -138,6 +139,11 @@ def main() -> int:
     for k, name in names.items():
         b = boot[k]
         print(f"  {name:<10} {b['value']:.4f}   [{b['low']:.4f}, {b['high']:.4f}]")
+    cal = clf.meta.get("calibration")
+    if cal:
+        from sentilstm.cli_calibrate import calibration_table, describe
+
+        print(f"  calibration: {describe(cal)}\n{calibration_table(cal)}")
     for k, m in enumerate(members):
         print(f"  member {k}: seed {m['seed']}, best epoch {m['best_epoch']}, AvgRec {m['avg_recall']:.4f}")
     print(f"  training wall time   {wall:.0f} s ({os.cpu_count()} CPUs)")

@@ -118,9 +118,46 @@ _LAUNCH = """
 import json, resource, subprocess, sys, time
 t = time.perf_counter()
 r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"s": time.perf_counter() - t, "rc": r.returncode, "err": r.stderr[-500:],
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+                  "cpu_s": u.ru_utime + u.ru_stime, "peak_rss_mb": u.ru_maxrss / 1024}))
 """
+
+
+def _console_script() -> str:
+    script = Path(sys.executable).with_name("sentilstm")
+    return str(script) if script.exists() else "sentilstm"
+
+
+def cli_runs(args: list[str], repeats: int) -> dict:
+    """Median wall and CPU seconds (this command and its children) of ``sentilstm ARGS``, fresh processes."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        r = json.loads(subprocess.run([sys.executable, "-c", _LAUNCH, _console_script(), *args], capture_output=True,
+                                      text=True, check=True).stdout)
+        if r["rc"] != 0:
+            raise RuntimeError(f"sentilstm {' '.join(args)} failed: {r['err']}")
+        walls.append(r["s"])
+        cpus.append(r["cpu_s"])
+    return {"wall_s": round(statistics.median(walls), 3), "cpu_s": round(statistics.median(cpus), 3), "runs": repeats}
+
+
+_STARTUP = """
+import time; t = time.perf_counter()
+import sys, sentilstm.cli
+from sentilstm import load
+clf = load(sys.argv[1] if len(sys.argv) > 1 else None)
+clf.onnx_runtime()
+print(time.perf_counter() - t)
+"""
+
+
+def batch_startup(model: str | None, repeats: int) -> float:
+    """Median seconds, in a fresh process, from start to a loaded model with its onnxruntime session
+    ready (what `predict --file` pays before its first batch)."""
+    runs = [float(subprocess.run([sys.executable, "-c", _STARTUP, *([model] if model else [])], capture_output=True,
+                                 text=True, check=True).stdout.strip().splitlines()[-1]) for _ in range(repeats)]
+    return statistics.median(runs)
 
 
 def cold_start(model: str | None, repeats: int) -> tuple[float, float]:
@@ -182,7 +219,7 @@ def main() -> None:
     import sentilstm
     from sentilstm.data import load_data
     from sentilstm.fileio import atomic_write_text
-    from sentilstm.onnx_runtime import available_cores
+    from sentilstm.threads import available_cores
 
     clf = sentilstm.load(args.model)
     dev = load_data(DATA / "dev.jsonl")
@@ -203,11 +240,25 @@ def main() -> None:
                  "bound_texts_per_s": round(bound), "repeats": args.repeats}
     cs, rss = cold_start(args.model, max(5, args.repeats))
     res["cold_start"] = {"median_s": round(cs, 3), "peak_rss_mb": round(rss, 1), "runs": max(5, args.repeats)}
+    startup = batch_startup(args.model, max(5, args.repeats))
+    res["batch_startup_s"] = round(startup, 3)
+    import tempfile
+
+    model_args = ["--model", args.model] if args.model else []
+    with tempfile.TemporaryDirectory() as tmp:  # evaluate --report vs predict on the 2,000 dev tweets
+        dev_file = str(DATA / "dev.jsonl")
+        pred = cli_runs(["predict", "--file", dev_file, *model_args], args.repeats)
+        report = cli_runs(["evaluate", "--data", dev_file, "--report", str(Path(tmp) / "r"), *model_args],
+                          args.repeats)
+    res["report_vs_predict_dev_2000"] = {"predict": pred, "evaluate_report": report,
+                                         "goal_s": round(2 * pred["wall_s"] + 1, 3),
+                                         "load_average_1min": round(os.getloadavg()[0], 2)}
 
     res["inference"] = {}
 
     def record(key: str, tps: float, runs: int) -> None:
-        res["inference"][key] = {"texts_per_s": round(tps), "fraction_of_bound": round(tps / bound, 3), "runs": runs}
+        res["inference"][key] = {"texts_per_s": round(tps), "fraction_of_bound": round(tps / bound, 3), "runs": runs,
+                                 "load_average_1min": round(os.getloadavg()[0], 2)}
 
     for name, texts in (("dev_2000", dev.texts), ("train_50000", big)):
         reps = args.repeats
@@ -218,15 +269,21 @@ def main() -> None:
         for engine in ("onnx", "numpy", "keras"):
             runs = reps if name == "dev_2000" or engine == "onnx" else 1  # numpy/keras on 50k: one run
             record(f"{name}/{engine}", time_inference(clf, texts, engine, runs), runs)
+    for name in ("dev_2000", "train_50000"):  # same-run ratio: text preparation included / the network alone
+        inf = res["inference"]
+        res.setdefault("ratios", {})[f"{name}/end to end / network (onnx)"] = round(
+            inf[f"{name}/onnx"]["texts_per_s"] / inf[f"{name}/onnx, ids given"]["texts_per_s"], 3)
     n = 6400
     ours = time_training(clf, train.texts[:n], train.labels[:n], False, args.train_steps, args.repeats)
+    train_load = os.getloadavg()[0]
     ref = time_training(clf, train.texts[:n], train.labels[:n], True, args.train_steps, args.repeats)
     res["training"] = {"ours_examples_per_s": round(ours), "keras_lstm_examples_per_s": round(ref),
-                       "ratio_ours_to_keras": round(ours / ref, 3),
+                       "ratio_ours_to_keras": round(ours / ref, 3), "load_average_1min": round(train_load, 2),
                        "memory": training_rss(clf, args.rss_train_examples)}
     res["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
 
     mem = res["training"]["memory"]
+    rvp = res["report_vs_predict_dev_2000"]
     rss_label = f"training peak RSS ({mem['steps']} steps)"
     lines = [
         f"model: {res['model']}; mean tokens {mean_len:.1f}; {fpt / 1e6:.2f} MFLOP/text; numpy matmul "
@@ -234,18 +291,28 @@ def main() -> None:
         f"{bound:,.0f} texts/s; {available_cores()} cores; load average "
         f"{res['machine']['load_average_1min_at_start']} -> {res['machine']['load_average_1min_at_end']}",
         "",
-        f"| {'measure':<40} | {'value':>16} | {'of bound':>8} |",
-        f"| {'-' * 40} | {'-' * 16}: | {'-' * 8}: |",
+        f"| {'measure':<48} | {'value':>16} | {'of bound':>8} | {'load avg':>8} |",
+        f"| {'-' * 48} | {'-' * 15}: | {'-' * 7}: | {'-' * 7}: |",
     ]
     for k, v in res["inference"].items():
-        lines.append(f"| inference {k:<30} | {v['texts_per_s']:>8,} texts/s | {v['fraction_of_bound']:>8.0%} |")
+        lines.append(f"| inference {k:<38} | {v['texts_per_s']:>8,} texts/s | {v['fraction_of_bound']:>8.0%} | "
+                     f"{v['load_average_1min']:>8.2f} |")
+    for k, v in res["ratios"].items():
+        lines.append(f"| {k:<48} | {v:>16.2f} | {'':>8} | {'':>8} |")
+    tl = f"{train_load:>8.2f}"
     lines += [
-        f"| {'cold start `sentilstm predict` (median)':<40} | {cs:>14.2f} s | {'':>8} |",
-        f"| {'cold start peak RSS':<40} | {rss:>13.0f} MB | {'':>8} |",
-        f"| {'training, our cell':<40} | {ours:>10,.0f} ex/s | {'':>8} |",
-        f"| {'training, keras.layers.LSTM':<40} | {ref:>10,.0f} ex/s | {'':>8} |",
-        f"| {'training ratio ours / keras.layers.LSTM':<40} | {ours / ref:>16.2f} | {'':>8} |",
-        f"| {rss_label:<40} | {mem['peak_rss_mb']:>13,.0f} MB | {'':>8} |",
+        f"| {'cold start `sentilstm predict` (median)':<48} | {cs:>14.2f} s | {'':>8} | {'':>8} |",
+        f"| {'cold start peak RSS':<48} | {rss:>13.0f} MB | {'':>8} | {'':>8} |",
+        f"| {'batch start-up (load + onnx session, fresh)':<48} | {startup:>14.2f} s | {'':>8} | {'':>8} |",
+        f"| {'`predict --file` dev 2000 (wall / CPU)':<48} | {pred['wall_s']:>6.2f} / {pred['cpu_s']:>5.2f} s | "
+        f"{'':>8} | {rvp['load_average_1min']:>8.2f} |",
+        f"| {'`evaluate --report` dev 2000 (wall / CPU)':<48} | {report['wall_s']:>6.2f} / {report['cpu_s']:>5.2f} s | "
+        f"{'':>8} | {'':>8} |",
+        f"| {'goal for it: 2 x predict + 1 s':<48} | {rvp['goal_s']:>14.2f} s | {'':>8} | {'':>8} |",
+        f"| {'training, our cell':<48} | {ours:>10,.0f} ex/s | {'':>8} | {tl} |",
+        f"| {'training, keras.layers.LSTM':<48} | {ref:>10,.0f} ex/s | {'':>8} | {'':>8} |",
+        f"| {'training ratio ours / keras.layers.LSTM':<48} | {ours / ref:>16.2f} | {'':>8} | {'':>8} |",
+        f"| {rss_label:<48} | {mem['peak_rss_mb']:>13,.0f} MB | {'':>8} | {'':>8} |",
     ]
     print("\n".join(lines))
     atomic_write_text(args.out, json.dumps(res, indent=2) + "\n")

@@ -3,12 +3,17 @@
     my-model/
       config.json      format version, labels, ClassifierConfig, library versions,
                        training-data summary, dev metrics, SHA-256 of the two files below
+                       and of its own content (format version 2)
       tokenizer.json   the HuggingFace ``tokenizers`` tokenizer
       weights.npz      the weights as named float32 arrays (loaded with allow_pickle=False)
+      README.md        the model card, written from config.json (model_card.py); checksummed too
 
 Saving is atomic (the directory is written aside and swapped in).  Loading checks every file
 and fails with a :class:`BundleError` that names the file at fault: missing, truncated,
-tampered with (checksum mismatch) or from an incompatible version.
+tampered with (checksum mismatch) or from an incompatible version, or weights that are not
+finite.  ``files["config.json"]`` is the SHA-256 of config.json's canonical content (sorted keys,
+no whitespace) without that one field, so editing any value (``max_length``, ``units``) is
+caught.  Version-1 bundles (no config checksum) still load, with one warning.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,18 +32,25 @@ import numpy as np
 from .config import ClassifierConfig
 from .fileio import atomic_directory
 from .labels import LABELS
+from .model_card import CARD, render_card
 from .text import NORMALIZER_VERSION
 
-__all__ = ["Bundle", "BundleError", "save_bundle", "load_bundle", "FORMAT_VERSION", "DEFAULT_BUNDLE"]
+__all__ = ["Bundle", "BundleError", "BundleWarning", "save_bundle", "load_bundle", "FORMAT_VERSION",
+           "DEFAULT_BUNDLE", "config_checksum", "check_finite"]
 
 FORMAT = "sentilstm-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: config.json's own content is checksummed too
+SUPPORTED_VERSIONS = (1, 2)
 CONFIG, TOKENIZER, WEIGHTS = "config.json", "tokenizer.json", "weights.npz"
 DEFAULT_BUNDLE = Path(__file__).parent / "assets" / "default"
 
 
 class BundleError(ValueError):
     """A bundle could not be loaded or saved; the message names the file."""
+
+
+class BundleWarning(UserWarning):
+    """A bundle loads, but something in it could not be verified."""
 
 
 @dataclass
@@ -52,9 +65,32 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def save_bundle(path: str | Path, bundle: Bundle) -> Path:
-    """Write ``bundle`` to directory ``path`` atomically; return the path."""
+def config_checksum(doc: dict[str, Any]) -> str:
+    """SHA-256 of config.json's canonical content, without ``files["config.json"]`` itself."""
+    files = {k: v for k, v in (doc.get("files") or {}).items() if k != CONFIG}
+    body = {**doc, "files": files}
+    return _sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def check_finite(weights: dict[str, np.ndarray], where: str) -> None:
+    """Raise :class:`BundleError` if any weight is NaN or infinite (a diverged model)."""
+    for name, w in weights.items():
+        arr = np.asarray(w)
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            bad = int((~np.isfinite(arr)).sum())
+            raise BundleError(f"{where}: weight {name} has {bad} non-finite value(s) (NaN or inf); "
+                              f"the model is broken (training diverged?)")
+
+
+def save_bundle(path: str | Path, bundle: Bundle, overwrite: bool = False,
+                inputs: Any = ()) -> Path:
+    """Write ``bundle`` to directory ``path`` atomically; return the path.
+
+    ``path`` may be new, empty or a bundle; anything else only with ``overwrite`` (and never a
+    directory holding one of ``inputs``).  Weights that are not finite are refused.
+    """
     path = Path(path)
+    check_finite(bundle.weights, f"{path}: not saved")
     buf = io.BytesIO()
     np.savez(buf, **{k: np.asarray(v, dtype=np.float32) for k, v in bundle.weights.items()})
     weights = buf.getvalue()
@@ -66,11 +102,14 @@ def save_bundle(path: str | Path, bundle: Bundle) -> Path:
         "normalizer_version": NORMALIZER_VERSION,
         "config": bundle.config.to_dict(),
         **{k: v for k, v in bundle.meta.items() if k not in ("format", "format_version", "labels", "files")},
-        "files": {TOKENIZER: _sha256(tokenizer), WEIGHTS: _sha256(weights)},
     }
-    with atomic_directory(path, marker=CONFIG) as tmp:
+    card = render_card(doc).encode("utf-8")
+    doc["files"] = {TOKENIZER: _sha256(tokenizer), WEIGHTS: _sha256(weights), CARD: _sha256(card)}
+    doc["files"][CONFIG] = config_checksum(doc)
+    with atomic_directory(path, "bundle", overwrite=overwrite, inputs=inputs) as tmp:
         (tmp / TOKENIZER).write_bytes(tokenizer)
         (tmp / WEIGHTS).write_bytes(weights)
+        (tmp / CARD).write_bytes(card)
         (tmp / CONFIG).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
@@ -92,11 +131,21 @@ def read_bundle_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise BundleError(f"{cfg_path}: not a sentilstm bundle config (no \"format\": \"{FORMAT}\")")
     version = doc.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in SUPPORTED_VERSIONS:
         raise BundleError(
             f"{cfg_path}: bundle format version {version!r} is not supported by this sentilstm "
-            f"(supports {FORMAT_VERSION}); retrain or use a matching sentilstm version"
+            f"(supports {', '.join(map(str, SUPPORTED_VERSIONS))}); retrain or use a matching sentilstm version"
         )
+    files = doc.get("files")
+    if not isinstance(files, dict):
+        raise BundleError(f"{cfg_path}: no \"files\" checksums; the file is truncated or was modified")
+    if version >= 2:
+        if files.get(CONFIG) != config_checksum(doc):
+            raise BundleError(f"{cfg_path}: checksum mismatch (its content was modified after saving); "
+                              f"retrain, or restore the saved config.json")
+    else:
+        warnings.warn(f"{cfg_path}: bundle format version 1, so config.json is unverified (no checksum); "
+                      f"re-save the model to add one", BundleWarning, stacklevel=3)
     if tuple(doc.get("labels", ())) != LABELS:
         raise BundleError(f"{cfg_path}: labels {doc.get('labels')} differ from {list(LABELS)}")
     if doc.get("normalizer_version") != NORMALIZER_VERSION:
@@ -118,7 +167,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         raise BundleError(str(e) if str(cfg_path) in str(e) else f"{cfg_path}: {e}") from None
     hashes = doc.get("files", {})
     blobs: dict[str, bytes] = {}
-    for name in (TOKENIZER, WEIGHTS):
+    for name in (TOKENIZER, WEIGHTS, *([CARD] if CARD in hashes else [])):  # bundles older than the card lack it
         p = path / name
         try:
             blobs[name] = p.read_bytes()
@@ -131,5 +180,6 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
             weights = {k: npz[k] for k in npz.files}
     except (ValueError, OSError, zipfile.BadZipFile) as e:
         raise BundleError(f"{path / WEIGHTS}: unreadable weights ({e})") from None
+    check_finite(weights, str(path / WEIGHTS))
     meta = {k: v for k, v in doc.items() if k not in ("config", "files")}
     return Bundle(config=config, tokenizer_json=blobs[TOKENIZER].decode("utf-8"), weights=weights, meta=meta)

@@ -13,43 +13,77 @@ import datetime as _dt
 import platform
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from .bundle import Bundle, load_bundle, save_bundle
+from .bundle import DEFAULT_BUNDLE, Bundle, load_bundle, save_bundle
 from .config import ClassifierConfig
 from .labels import LABELS, labels_to_ids
 from .runtime import NumpyRuntime
+from .threads import limit_tokenizer_threads, resolve_threads, single_blas_thread
 from .tokenizer import TextEncoder
 
 __all__ = ["SentimentClassifier", "load"]
 
-Texts = str | Iterable[str]
+Texts = str | Sequence[str] | Any  # see _as_texts
 
 ENGINES = ("auto", "onnx", "numpy", "keras")
 # engine="auto" runs numpy below this many texts: importing onnx + onnxruntime and building the
 # session cost about 0.2-0.4 s once (and ~50 MB), more than numpy spends on a few dozen texts,
 # and `sentilstm predict "one text"` must start in well under 1 s (benchmarks/speed.py).
 ONNX_MIN_TEXTS = 64
+# fit() refuses a training set with fewer examples than this of any class (the model would never,
+# or hardly ever, predict it) unless allow_missing_classes=True (--allow-missing-classes)
+MIN_CLASS_EXAMPLES = 10
+
+
+_EXPECTED = "a string, a list or tuple of strings, a NumPy array or pandas Series of strings, or a DataFrame " \
+            "with a 'text' column"
+
+
+def _surrogate_check(items: list[str], name: str) -> None:
+    import re
+
+    bad = re.compile("[\ud800-\udfff]")
+    for i, t in enumerate(items):
+        m = bad.search(t)
+        if m:
+            raise ValueError(f"{name}[{i}] holds a lone surrogate (\\u{ord(m.group()):04x}), which is not valid text")
 
 
 def _as_texts(texts: Texts, name: str = "texts") -> list[str]:
-    """Accept one string or an iterable of strings; anything else is a clear TypeError."""
+    """The texts of ``texts``: one string, a list or tuple of strings, a 1-d NumPy array or a pandas
+    Series of strings, or a pandas DataFrame's ``text`` column; anything else is a TypeError."""
     if isinstance(texts, str):
-        return [texts]
-    if texts is None:
-        raise TypeError(f"{name} is None; expected a string or a list of strings")
-    try:
+        items = [texts]
+    elif texts is None:
+        raise TypeError(f"{name} is None; expected {_EXPECTED}")
+    elif isinstance(texts, (list, tuple)):
         items = list(texts)
-    except TypeError:
-        raise TypeError(f"{name} must be a string or a list of strings, got {type(texts).__name__}") from None
+    elif isinstance(texts, np.ndarray):
+        if texts.ndim != 1:
+            raise ValueError(f"{name} is a {texts.ndim}-d array of shape {texts.shape}; expected a 1-d array of strings")
+        items = texts.tolist()
+    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].DataFrame):
+        if "text" not in texts.columns:
+            raise ValueError(f"{name} is a DataFrame without a 'text' column (columns: "
+                             f"{', '.join(map(str, texts.columns)) or 'none'}); pass df[COLUMN] for another column")
+        items = texts["text"].tolist()
+    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].Series):
+        items = texts.tolist()
+    else:
+        kind = type(texts).__name__
+        if isinstance(texts, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{name} is {kind}; expected {_EXPECTED} (decode bytes first: data.decode('utf-8'))")
+        raise TypeError(f"{name} is {kind}; expected {_EXPECTED}")
     for i, t in enumerate(items):
         if not isinstance(t, str):
             raise TypeError(f"{name}[{i}] is {type(t).__name__} ({t!r:.40}); expected a string")
+    _surrogate_check(items, name)
     return items
 
 
@@ -63,6 +97,18 @@ def _as_label_ids(labels: Any, n: int, name: str = "labels") -> np.ndarray:
             raise ValueError(f"{name}: integer labels must be 0..{len(LABELS) - 1} (indices into {LABELS})")
         return arr.astype(np.int64)
     return labels_to_ids(arr.tolist(), where=name)
+
+
+def check_classes(y: np.ndarray, minimum: int = MIN_CLASS_EXAMPLES, where: str = "the training data") -> None:
+    """ValueError unless every class has at least ``minimum`` training examples."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(LABELS))
+    if counts.min() >= minimum:
+        return
+    few = [f"{lab} {int(c)}" for lab, c in zip(LABELS, counts) if c < minimum]
+    raise ValueError(f"{where} has too few examples of {', '.join(few)} (each class needs at least "
+                     f"{minimum}; counts: {', '.join(f'{lab} {int(c)}' for lab, c in zip(LABELS, counts))}); "
+                     f"such a model would never predict it. Add examples, or pass --allow-missing-classes "
+                     f"(Python: allow_missing_classes=True) to train anyway")
 
 
 def _versions() -> dict[str, str]:
@@ -81,48 +127,113 @@ class SentimentClassifier:
     >>> clf = sentilstm.load()                       # the shipped default model
     >>> clf.predict(["I love it", "meh"])            # -> ['positive', 'neutral']
     >>> clf.predict_proba("I love it")               # -> array of shape (1, 3), LABELS order
+
+    ``threads``: CPU threads inference may keep busy (default: ``$SENTILSTM_THREADS``, else the
+    CPUs this process may use; never more than those): see :mod:`sentilstm.threads`.
     """
 
     classes_ = np.array(LABELS)
 
-    def __init__(self, config: ClassifierConfig | None = None) -> None:
+    def __init__(self, config: ClassifierConfig | None = None, threads: int | None = None) -> None:
         self.config = config or ClassifierConfig()
+        self.threads = resolve_threads(threads)
+        limit_tokenizer_threads(self.threads)
         self.encoder: TextEncoder | None = None
         self.weights: dict[str, np.ndarray] | None = None
         self.meta: dict[str, Any] = {}
         self._runtime: NumpyRuntime | None = None
+        self._engine_weights: dict[str, np.ndarray] | None = None
         self._keras_model: Any = None
         self._onnx: Any = None  # OnnxRuntime, built on first use
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "SentimentClassifier":
-        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm)."""
+    def load(cls, path: str | Path | None = None, threads: int | None = None) -> "SentimentClassifier":
+        """Load a bundle directory (``None`` or ``"default"``: the model shipped with sentilstm).
+
+        ``threads``: see the class doc (:mod:`sentilstm.threads`)."""
         if path is not None and str(path) == "default" and not Path("default").exists():
             path = None
+        threads = resolve_threads(threads)  # a bad value fails before the bundle is read
         bundle = load_bundle(path)
         if bundle.meta.get("kind") == "encoder":
             from .bundle import BundleError
 
             raise BundleError(f"{path}: an encoder bundle (from `sentilstm pretrain`), not a classifier; "
                               f"fine-tune it first: sentilstm train --from {path} ...")
-        clf = cls(bundle.config)
+        clf = cls(bundle.config, threads=threads)
         clf.encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
         clf.weights = bundle.weights
         clf.meta = bundle.meta
         clf.meta["path"] = str(Path(path) if path is not None else "default")
         try:
-            clf._runtime = NumpyRuntime(bundle.config.model, bundle.weights)
+            clf._reset_engines()
         except KeyError as e:
             raise ValueError(f"{path}: weights.npz lacks weight {e} required by config.json's model") from None
+        except ValueError as e:  # a malformed calibration record
+            raise ValueError(f"{Path(path) if path is not None else DEFAULT_BUNDLE}/config.json: {e}") from None
         return clf
 
-    def save(self, path: str | Path) -> Path:
-        """Write the model as a bundle directory (atomically)."""
+    @property
+    def engine_weights(self) -> dict[str, np.ndarray]:
+        """The weights every engine runs: the trained ones with the calibration map folded into the head.
+
+        ``self.weights`` stay as trained (they are what a bundle stores); see :mod:`sentilstm.calibration`.
+        """
+        self._check_fitted()
+        if self._engine_weights is None:
+            from .calibration import apply_calibration
+
+            self._engine_weights = apply_calibration(self.config.model, self.weights,  # type: ignore[arg-type]
+                                                     self.meta.get("calibration"))
+        return self._engine_weights
+
+    def _reset_engines(self) -> None:
+        """Drop every engine built so far (weights or calibration changed); rebuild the NumPy one."""
+        self._engine_weights = None
+        self._keras_model = None
+        self._onnx = None
+        self._runtime = NumpyRuntime(self.config.model, self.engine_weights)
+
+    def calibrate(self, texts: Texts, labels: Any, method: str = "auto",
+                  source: str | None = None) -> "SentimentClassifier":
+        """Fit the probability calibration on labelled (dev) data, replacing any earlier one.
+
+        ``method``: ``"auto"``, ``"temperature"``, ``"vector"`` or ``"none"`` (removes it); see
+        :func:`sentilstm.calibration.fit_calibration`.  The record, with ECE / log loss / Brier
+        before and after, is in ``self.meta["calibration"]``; the weights are not changed.
+        """
+        from .calibration import fit_calibration
+        from .metrics import bootstrap_scores
+
+        self._check_fitted()
+        assert self.encoder is not None
+        x = _as_texts(texts)
+        y = _as_label_ids(labels, len(x))
+        record, probs = fit_calibration(self.config.model, self.weights, self.encoder.encode(x),  # type: ignore[arg-type]
+                                        y, method, source=source)
+        self.meta = {k: v for k, v in self.meta.items() if k != "calibration"}
+        if record is not None:
+            if len(y):
+                ci = bootstrap_scores(y, probs.argmax(axis=1))
+                record["scores"] = {"confidence": ci["confidence"], "n_resamples": ci["n_resamples"],
+                                    **ci["headline"]}
+            self.meta["calibration"] = record
+        self._reset_engines()
+        return self
+
+    def save(self, path: str | Path, overwrite: bool = False, *, inputs: Iterable[Any] = ()) -> Path:
+        """Write the model as a bundle directory (atomically).
+
+        ``path`` may be new, empty, or a sentilstm bundle (replaced); any other existing file or
+        directory is refused unless ``overwrite=True``, and never one holding any of ``inputs``
+        (the files this run read).  Weights that are not finite are refused.
+        """
         self._check_fitted()
         assert self.encoder is not None and self.weights is not None
         meta = {k: v for k, v in self.meta.items() if k != "path"}
-        return save_bundle(path, Bundle(self.config, self.encoder.to_str(), self.weights, meta))
+        return save_bundle(path, Bundle(self.config, self.encoder.to_str(), self.weights, meta), overwrite=overwrite,
+                           inputs=inputs)
 
     # -- training -----------------------------------------------------------------------------
     def fit(
@@ -136,6 +247,7 @@ class SentimentClassifier:
         data_summary: dict[str, Any] | None = None,
         tokenizer: TextEncoder | None = None,
         strategy: str | None = None,
+        allow_missing_classes: bool = False,
     ) -> "SentimentClassifier":
         """Train tokenizer and model on ``texts``/``labels``; early-stop on ``dev`` AvgRec.
 
@@ -149,6 +261,10 @@ class SentimentClassifier:
         encoder's weights are still used unless ``train.init`` is ``"scratch"``).
         ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
         ``config.train.strategy``; see :mod:`sentilstm.distributed`).
+        ``allow_missing_classes``: train even if a class has fewer than ``MIN_CLASS_EXAMPLES``
+        training examples (otherwise a ``ValueError``: such a model never predicts it).
+        Training that diverges (a NaN or infinite loss or weight) raises
+        :class:`~sentilstm.training.TrainingDiverged` and leaves the classifier unfitted.
         """
         from .training import train_model  # imports Keras
 
@@ -161,6 +277,8 @@ class SentimentClassifier:
         y = _as_label_ids(labels, len(x))
         if not x:
             raise ValueError("no training texts")
+        if not allow_missing_classes:
+            check_classes(y)
         if dev is None:
             rng = np.random.default_rng(tc.seed)
             held = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(0.1 * np.sum(y == c)))]
@@ -175,6 +293,8 @@ class SentimentClassifier:
             dev_source = "given"
         if tc.max_train_examples is not None:
             x, y = x[: tc.max_train_examples], y[: tc.max_train_examples]
+        if not allow_missing_classes and tc.max_train_examples is not None:
+            check_classes(y, where=f"the first {tc.max_train_examples} training rows")
 
         started = time.perf_counter()
         dist = None
@@ -197,11 +317,12 @@ class SentimentClassifier:
             encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, self.config.tokenizer)
         result = train_model(encoder, self.config, encoder.encode(x), y, encoder.encode(dx), dy,
                              verbose=verbose, out=out, strategy=dist, init_weights=init_weights)
+        from .training import check_finite_weights
+
+        check_finite_weights(result.weights, "in the final weights")
         self.encoder = encoder
         self.weights = result.weights
-        self._runtime = NumpyRuntime(self.config.model, self.weights)
-        self._keras_model = None
-        self._onnx = None
+        self.meta = {}
 
         def counts(ids: np.ndarray) -> dict[str, int]:
             return dict(zip(LABELS, map(int, np.bincount(ids, minlength=len(LABELS)))))
@@ -222,6 +343,14 @@ class SentimentClassifier:
             },
             "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
         }
+        # Fit the calibration on the same dev data (every worker alike: identical weights), with
+        # dev metrics and bootstrap intervals for the model card.
+        self.calibrate(dx, dy, method=tc.calibration, source=dev_source if dev is None else
+                       summary.get("dev", {}).get("source", dev_source))
+        if "calibration" in self.meta:  # vector scaling, or an ensemble's members, may move a few labels
+            from .metrics import classification_scores
+
+            self.meta["dev_metrics"] = classification_scores(dy, self.predict_proba(dx, engine="numpy").argmax(axis=1))
         return self
 
     # -- inference ----------------------------------------------------------------------------
@@ -236,7 +365,7 @@ class SentimentClassifier:
             from .model import build_model, set_weight_dict
 
             model = build_model(self.config.model)
-            set_weight_dict(model, self.weights)  # type: ignore[arg-type]
+            set_weight_dict(model, self.engine_weights)
             self._keras_model = model
         return self._keras_model
 
@@ -253,7 +382,8 @@ class SentimentClassifier:
 
             if not onnxruntime_available():
                 raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
-            self._onnx = OnnxRuntime.from_weights(self.config.model, self.weights)  # type: ignore[arg-type]
+            self._onnx = OnnxRuntime.from_weights(self.config.model, self.engine_weights,  # type: ignore[arg-type]
+                                                  workers=self.threads)
         return self._onnx
 
     def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "auto") -> np.ndarray:
@@ -281,8 +411,22 @@ class SentimentClassifier:
         if engine == "numpy":
             assert self._runtime is not None
             out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
-            for idx, x in TextEncoder.buckets(seqs, batch_size, multiple=1):
-                out[idx] = self._runtime(x)
+            runtime = self._runtime
+
+            def run(idx: np.ndarray, x: np.ndarray) -> None:
+                out[idx] = runtime(x)
+
+            batches = list(TextEncoder.buckets(seqs, batch_size, multiple=1))
+            with single_blas_thread():  # small matmuls: extra BLAS threads only slow it (threads.py)
+                if self.threads == 1 or len(batches) == 1:
+                    for idx, x in batches:
+                        run(idx, x)
+                else:  # batches side by side on `threads` threads (NumPy releases the GIL); same numbers
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
+                        for f in [pool.submit(run, idx, x) for idx, x in batches]:
+                            f.result()
             return out
         if engine == "keras":
             from .training import predict_keras
@@ -331,6 +475,9 @@ class SentimentClassifier:
         return f"SentimentClassifier({kind} {m.layers}x{m.units}, emb {m.embedding_dim}, {state})"
 
 
-def load(path: str | Path | None = None) -> SentimentClassifier:
-    """Load a model bundle; ``None`` loads the default model shipped inside the package."""
-    return SentimentClassifier.load(path)
+def load(path: str | Path | None = None, threads: int | None = None) -> SentimentClassifier:
+    """Load a model bundle; ``None`` loads the default model shipped inside the package.
+
+    ``threads``: CPU threads inference may use (default ``$SENTILSTM_THREADS``, else this
+    process's CPUs; clamped to them): see :mod:`sentilstm.threads`."""
+    return SentimentClassifier.load(path, threads=threads)

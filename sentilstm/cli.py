@@ -18,6 +18,8 @@ from typing import Any
 import click
 
 from . import __version__
+from .classifier import MIN_CLASS_EXAMPLES
+from .fileio import OVERWRITE_HELP
 from .config import ModelConfig, TokenizerConfig, TrainConfig
 
 EXAMPLES = """
@@ -30,6 +32,14 @@ Examples:
   sentilstm evaluate --model my-model --data dev.jsonl
   sentilstm info --model my-model
 """
+
+
+def _threads_option(fn: Any) -> Any:
+    from .threads import ENV
+
+    return click.option("--threads", type=click.IntRange(min=1), default=None,
+                        help=f"CPU threads for inference [default: ${ENV}, else the CPUs this process may use; "
+                             f"never more than those].")(fn)
 
 
 class _Group(click.Group):
@@ -67,52 +77,82 @@ def main(ctx: click.Context, debug: bool) -> None:
     works offline with no training and no download.
     """
     ctx.obj = {"debug": debug}
+    import warnings
+
+    # a warning (e.g. an unverified version-1 bundle) is one line on stderr, like an error
+    warnings.formatwarning = lambda message, category, *_a, **_k: f"Warning: {message}\n"
+
+
+def _stdin() -> Any:
+    """The binary stdin, or a one-line error if it is closed or cannot be read."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
+    return stream
+
+
+def _stdin_piped() -> bool:
+    """Whether stdin may hold input to read: open and not a terminal."""
+    try:
+        return sys.stdin is not None and not sys.stdin.isatty()
+    except (OSError, ValueError):  # closed or invalid descriptor: there is nothing to read
+        return False
 
 
 def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) -> list[str]:
-    from .data import read_texts
-    from .data.files import decode_utf8
+    from .data.readers import read_texts
 
-    stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and not sys.stdin.isatty())
+    stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and _stdin_piped())
     if file is not None and texts:
         raise click.UsageError("give TEXT arguments or --file, not both")
     if stdin_wanted or file is not None:
-        if stdin_wanted:
-            name, found = "<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>").splitlines()
+        if stdin_wanted:  # stdin is plain text: one text per line, split on \n only
+            name, found = "<stdin>", read_texts(_stdin(), fmt="text", name="<stdin>")
         else:
             name, found = str(file), read_texts(file, text_column=text_column)
         if not found:
             raise click.ClickException(f"{name}: empty input, nothing to classify")
         return found
     if not texts:
+        if sys.stdin is None:
+            raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
         raise click.UsageError("nothing to classify: give TEXT arguments, --file PATH, or pipe text on stdin")
     return list(texts)
 
 
 @main.command()
 @click.argument("texts", nargs=-1)
-@click.option("-f", "--file", type=click.Path(dir_okay=False, allow_dash=True),
-              help="Read texts from a file: one per line, or the text column of a .jsonl/.csv/.tsv; '-' = stdin.")
+@click.option("-f", "--file", type=click.Path(allow_dash=True),
+              help="Read texts from a file: one per line (split on \\n only), or the text column of a "
+                   ".jsonl/.json/.csv/.tsv/.parquet; '-' = stdin.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]), default="text",
               show_default=True, help="Output format.")
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle directory [default: shipped model].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--text-column", default="text", show_default=True, help="Column holding the text in .jsonl/.csv files.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
-              help="With --file: write a Parquet file (the file's columns + label, p_negative, p_neutral, "
-                   "p_positive), streaming big files; --format is then not used.")
+@click.option("--out", "out_path", type=click.Path(), default=None,
+              help="With --file: write the file's columns + label, p_negative, p_neutral, p_positive to OUT, "
+                   "streaming big files, in the format its name says (.parquet, .csv, .tsv, .jsonl, .json); "
+                   "--format is then not used. OUT may not be the input, and an existing file is replaced "
+                   "only if sentilstm wrote it (or with --overwrite).")
+@click.option("--out-format", type=click.Choice(["parquet", "csv", "tsv", "jsonl", "json"]), default=None,
+              help="With --out: the output format, whatever OUT's name [default: from OUT's suffix].")
+@click.option("--overwrite", is_flag=True, help="With --out: r" + OVERWRITE_HELP[1:])
 @click.option("--engine", type=click.Choice(["local", "ray", "spark"]), default=None,
               help="With --out: score in this process (local, constant memory), on Ray Data or on Spark "
                    "(pip install sentilstm[ray] / [spark]) [default: local].")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="With --engine ray/spark: workers in local mode [default: all CPUs].")
+@_threads_option
 def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | None, batch_size: int,
             text_column: str, out_path: str | None = None, engine: str | None = None,
-            workers: int | None = None) -> None:
+            workers: int | None = None, out_format: str | None = None, overwrite: bool = False,
+            threads: int | None = None) -> None:
     """Classify TEXT arguments, a file, or stdin; one result per input, in input order.
 
-    With no TEXT and piped input, reads stdin (one text per line). An empty line is an
-    (empty) text and gets a prediction too, so output lines match input lines.
+    With no TEXT and piped input, reads stdin (one text per line, split on \\n only: U+2028 or
+    a lone \\r stays inside its line). An empty line is an (empty) text and gets a prediction
+    too, so output lines match input lines.
 
     \b
     Output columns (--format text): label, its probability, the text.
@@ -120,20 +160,23 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
     """
     from . import LABELS, load
 
-    if out_path is not None or engine is not None or workers is not None:
+    if out_path is not None or engine is not None or workers is not None or out_format or overwrite:
         if out_path is None:
-            raise click.UsageError("--engine and --workers go with --out FILE.parquet (and --file)")
+            raise click.UsageError("--engine, --workers, --out-format and --overwrite go with --out FILE "
+                                   "(and --file)")
         if texts or file is None or file == "-":
-            raise click.UsageError("--out needs --file PATH (a .txt, .jsonl, .csv or .tsv file), not TEXT or stdin")
+            raise click.UsageError("--out needs --file PATH (a .txt, .jsonl, .json, .csv, .tsv or .parquet file), "
+                                   "not TEXT or stdin")
         from .scoring import score_file
 
         done = score_file(file, out_path, model=model, text_column=text_column, batch_size=batch_size,
-                          engine=engine or "local", workers=workers)
-        click.echo(f"scored {done['rows']} texts from {file} -> {out_path} ({done['engine']}, {done['seconds']:.1f}s)",
-                   err=True)
+                          engine=engine or "local", workers=workers, out_format=out_format, overwrite=overwrite,
+                          threads=threads)
+        click.echo(f"scored {done['rows']} texts from {file} -> {out_path} ({done['format']}, {done['engine']}, "
+                   f"{done['seconds']:.1f}s)", err=True)
         return
     inputs = _gather_texts(texts, file, text_column)
-    probs = load(model).predict_proba(inputs, batch_size=batch_size) if inputs else []
+    probs = load(model, threads=threads).predict_proba(inputs, batch_size=batch_size) if inputs else []
     out = sys.stdout
     records = [
         {"text": t, "label": LABELS[int(p.argmax())],
@@ -200,12 +243,18 @@ _TRAIN, _MODEL, _TOKENIZER = TrainConfig(), ModelConfig(), TokenizerConfig()  # 
 
 
 @main.command()
-@click.option("--train", "train_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--train", "train_path", type=click.Path(), default=None,
               help="Training data (.jsonl or .csv with text and label columns), or use --dataset.")
-@click.option("--dev", "dev_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--dev", "dev_path", type=click.Path(), default=None,
               help="Development data for early stopping [default: 10% of the training data held out].")
 @click.option("--dev-split", default=None, help="With --dataset: the split used as development data.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Bundle directory to write.")
+@click.option("--out", "out_dir", required=True, type=click.Path(),
+              help="Bundle directory to write: a new name, an empty directory or a bundle (replaced); checked "
+                   "before training starts.")
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
+@click.option("--allow-missing-classes", is_flag=True,
+              help=f"Train even if a class has fewer than {MIN_CLASS_EXAMPLES} training examples (by default "
+                   f"an error: such a model would never predict it).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
               help="JSON config ({\"tokenizer\": {...}, \"model\": {...}, \"train\": {...}}); options below override it.")
 @click.option("--from", "init", default=None, metavar="default|scratch|PATH",
@@ -236,7 +285,7 @@ _TRAIN, _MODEL, _TOKENIZER = TrainConfig(), ModelConfig(), TokenizerConfig()  # 
 def train(train_path: str | None, dev_path: str | None, dev_split: str | None, out_dir: str,
           config_path: str | None, quiet: bool, data_format: str | None, text_column: str, label_column: str,
           dataset: str | None, ds_path: str | None, split: str | None, label_map: str | None,
-          strict: bool, **overrides: Any) -> None:
+          strict: bool, overwrite: bool = False, allow_missing_classes: bool = False, **overrides: Any) -> None:
     """Train a model and write it as a bundle directory.
 
     By default fine-tunes the pretrained encoder shipped in the package (`--from`), prints dev
@@ -244,8 +293,11 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     checkpoint and stops early). `--from scratch` trains a tokenizer and the whole network.
     """
     from .config import ClassifierConfig
+    from .fileio import check_output
     from .metrics import format_headline
 
+    inputs = [train_path, dev_path, config_path, ds_path]
+    check_output(out_dir, "bundle", overwrite=overwrite, inputs=inputs)  # before any loading or training
     config = ClassifierConfig.from_file(config_path) if config_path else ClassifierConfig()
     sections = {"epochs": "train", "batch_size": "train", "learning_rate": "train", "patience": "train",
                 "seed": "train", "max_train_examples": "train", "units": "model", "embedding_dim": "model",
@@ -280,6 +332,7 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     clf = SentimentClassifier(config).fit(
         tr.texts, tr.labels, dev=(dv.texts, dv.labels) if dv else None,
         verbose=2 if quiet or not sys.stderr.isatty() else 1, data_summary=summary,
+        allow_missing_classes=allow_missing_classes,
     )
     from .distributed import is_chief
 
@@ -289,36 +342,50 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
     if config.train.strategy == "multi-worker" and not is_chief():  # all workers hold the same weights
         click.echo("trained; not the chief, so nothing saved (the chief writes the model)")
         return
-    clf.save(out_dir)
+    clf.save(out_dir, overwrite=overwrite, inputs=inputs)
     click.echo(f"saved {out_dir}")
 
 
 @main.command()
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--data", "data_path", type=click.Path(), default=None,
               help="Labelled data file (or use --dataset/--path/--split).")
 @_with_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
-              help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory.")
+@click.option("--report", "report_dir", type=click.Path(), default=None,
+              help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory: a new name, an "
+                   "empty directory or a report (replaced); checked before the evaluation starts.")
+@click.option("--overwrite", is_flag=True, help="With --report: r" + OVERWRITE_HELP[1:])
+@_threads_option
 def evaluate(model: str | None, data_path: str | None, data_format: str | None, text_column: str,
              label_column: str, fmt: str, batch_size: int, dataset: str | None = None, ds_path: str | None = None,
              split: str | None = None, label_map: str | None = None, strict: bool = False,
-             report_dir: str | None = None) -> None:
+             report_dir: str | None = None, overwrite: bool = False, threads: int | None = None) -> None:
     """Score a model on labelled data: AvgRec, F1PN, macro-F1, accuracy, per class, confusion."""
     from . import LABELS, load
     from .metrics import classification_scores
 
+    inputs = [data_path, ds_path, model]
+    if report_dir is not None:
+        from .fileio import check_output
+
+        check_output(report_dir, "report", overwrite=overwrite, inputs=inputs)  # before any loading
+        from .plot_worker import PlotRenderer
+
+        renderer = PlotRenderer()  # imports matplotlib in a helper process while data and model load
+    elif overwrite:
+        raise click.UsageError("--overwrite goes with --report DIR")
     data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map,
                       strict=strict)
     data_path = data_path or data.source
-    clf = load(model)
+    clf = load(model, threads=threads)
     if report_dir is not None:
         from .reports import evaluate as build_report
 
         rep = build_report(clf, data, batch_size=batch_size)
-        rep.save(report_dir)
+        with renderer:
+            rep.save(report_dir, renderer, overwrite=overwrite, inputs=inputs)
         click.echo(rep.to_json(examples=False) if fmt == "json" else rep.summary(), nl=fmt != "json")
         click.echo(f"report written to {report_dir}/ (report.json, report.md, report.html, PNGs)", err=True)
         return
@@ -342,12 +409,22 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
 @main.command()
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def info(model: str | None, fmt: str) -> None:
-    """Describe a model bundle: config, vocabulary, parameters, training data, dev metrics."""
+@click.option("--card", is_flag=True, help="Print the bundle's model card (README.md) instead.")
+def info(model: str | None, fmt: str, card: bool = False) -> None:
+    """Describe a model bundle: config, vocabulary, parameters, training data, dev metrics, calibration."""
     from . import load
     from .bundle import DEFAULT_BUNDLE
 
     clf = load(model)
+    if card:
+        from .bundle import read_bundle_config
+        from .model_card import CARD, render_card
+
+        where = Path(model) if model else DEFAULT_BUNDLE
+        text = (where / CARD).read_text(encoding="utf-8") if (where / CARD).exists() else \
+            render_card(read_bundle_config(where))  # a bundle saved before cards existed
+        click.echo(text, nl=False)
+        return
     assert clf.encoder is not None
     doc = {
         "path": str(Path(model) if model else DEFAULT_BUNDLE),
@@ -355,7 +432,7 @@ def info(model: str | None, fmt: str) -> None:
         "vocab_size": clf.encoder.vocab_size,
         "parameters": clf.n_parameters,
         "config": clf.config.to_dict(),
-        **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics")},
+        **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics", "calibration")},
     }
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
@@ -376,12 +453,26 @@ def info(model: str | None, fmt: str) -> None:
     m = doc.get("dev_metrics")
     if m:
         click.echo("dev metrics: " + "  ".join(f"{k} {m[k]:.4f}" for k in ("avg_recall", "f1_pn", "macro_f1", "accuracy")))
+    cal = doc.get("calibration")
+    if cal:
+        from .cli_calibrate import describe
+
+        b, a = cal["before"], cal["after"]
+        click.echo(f"calibration: {describe(cal)}; {cal['fitted_on'].get('source', 'dev')} ECE {b['ece']:.4f} -> "
+                   f"{a['ece']:.4f}, log loss {b['log_loss']:.4f} -> {a['log_loss']:.4f}")
+    else:
+        click.echo("calibration: none (probabilities as trained; see `sentilstm calibrate`)")
+    click.echo("model card:  sentilstm info --card" + (f" --model {model}" if model else ""))
 
 
 from .cli_report import report as _report; main.add_command(_report)  # noqa: E402
 from .cli_datasets import datasets as _datasets; main.add_command(_datasets)  # noqa: E402, E702
 from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402, E702
 from .cli_export import export as _export; main.add_command(_export)  # noqa: E402, E702
+from .cli_calibrate import calibrate as _calibrate  # noqa: E402
+for _option in _data_options:  # the shared data options (cli_calibrate cannot import this module)
+    _option(_calibrate)
+main.add_command(_calibrate)
 from .cli_pretrain import pretrain as _pretrain; main.add_command(_pretrain)  # noqa: E402, E702
 
 if __name__ == "__main__":  # pragma: no cover

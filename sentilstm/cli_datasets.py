@@ -77,8 +77,13 @@ def show(name_or_path: str, path: str | None, split: str | None, text_column: st
          examples: int, fmt: str) -> None:
     """Summarise a corpus: rows per split and label, text lengths, duplicates, examples.
 
-    NAME_OR_PATH is a loader name (then PATH is its files; tweet_eval without PATH and hub
-    names load from the Hugging Face hub) or a path whose format is detected.
+    NAME_OR_PATH is a loader name (then PATH is its files; tweet_eval without PATH loads from
+    the Hugging Face hub), a local path whose format is detected, or a hub dataset name.
+
+    Only a name that cannot be a local path goes to the hub: NAME or OWNER/NAME, with no
+    data-file suffix (.jsonl, .csv, ...), not starting with '.', '/' or '~', and no such file
+    here. Anything else that does not exist fails at once. `datasets show hub NAME` always
+    asks the hub.
     """
     from .data import DATASETS, load
     from .data.corpora import detect_format

@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from .fileio import OVERWRITE_HELP
+
 __all__ = ["explain"]
 
 
@@ -23,11 +25,13 @@ __all__ = ["explain"]
                    "occlusion: p(text) - p(text without the token).")
 @click.option("--steps", type=click.IntRange(min=2, max=256), default=None,
               help="Integrated-gradients path points [default: 48].")
-@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the output to FILE (atomically) instead of stdout; the usual way with --format html.")
+@click.option("-o", "--out", "out_path", type=click.Path(), default=None,
+              help="Write the output to FILE (atomically) instead of stdout; the usual way with --format html. "
+                   "An existing FILE is replaced only if it is a sentilstm html/json explanation.")
+@click.option("--overwrite", is_flag=True, help="With --out: r" + OVERWRITE_HELP[1:])
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: when stdout is a terminal].")
 def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, steps: int | None,
-            out_path: str | None, color: bool | None) -> None:
+            out_path: str | None, color: bool | None, overwrite: bool = False) -> None:
     """Explain the prediction for each TEXT: token attributions and the running sentiment.
 
     For every text: the predicted label, each token's attribution to it (green pushes towards
@@ -42,13 +46,15 @@ def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, st
       sentilstm explain --format json "meh" "love it"
       sentilstm explain --format html --out why.html "not bad at all, actually quite good"
     """
-    from .cli import _gather_texts
+    from .cli import _gather_texts, _stdin_piped
     from .explain import DEFAULT_STEPS, explain as run_explain, html_page
-    from .fileio import atomic_write_text
+    from .fileio import atomic_output, check_output
 
+    if out_path is not None:
+        check_output(out_path, "explanation", overwrite=overwrite)  # before any work
     if steps is not None and method != "ig":
         raise click.UsageError("--steps applies to --method ig only")
-    if not texts and sys.stdin.isatty():
+    if not texts and sys.stdin is not None and not _stdin_piped():  # closed stdin: _gather_texts says so
         raise click.UsageError("nothing to explain: give TEXT arguments, or '-' to read texts from stdin")
     inputs = _gather_texts(texts, None, "text")
     results = run_explain(inputs, model, method=method, steps=steps or DEFAULT_STEPS)
@@ -62,7 +68,8 @@ def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, st
         use_color = color if color is not None else (out_path is None and sys.stdout.isatty())
         text = "\n\n".join(ex.render(color=use_color) for ex in results) + "\n"
     if out_path is not None:
-        atomic_write_text(out_path, text)
+        with atomic_output(out_path, "explanation", overwrite=overwrite) as tmp:
+            tmp.write_text(text, encoding="utf-8")
         click.echo(f"wrote {out_path} ({len(results)} explanation{'s' if len(results) != 1 else ''})", err=True)
     else:
         click.echo(text, nl=False, color=color)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from .fileio import OVERWRITE_HELP
+
 __all__ = ["export"]
 
 
@@ -16,13 +18,15 @@ __all__ = ["export"]
               help="onnx: model.onnx for onnxruntime; savedmodel: a TensorFlow SavedModel (signature 'serve').")
 @click.argument("model", type=click.Path())
 @click.argument("out", type=click.Path())
-def export(fmt: str, model: str, out: str) -> None:
+@click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
+def export(fmt: str, model: str, out: str, overwrite: bool = False) -> None:
     """Export MODEL (a bundle directory, or 'default') to the directory OUT.
 
     OUT receives the network (token ids -> probabilities), tokenizer.json, and export.json /
     README.md describing inputs, outputs and how texts become token ids. The export is checked
     against the model before it is written. An existing OUT is replaced only if it is empty or
-    a previous export of the same format.
+    a previous export of the same format (or with --overwrite); OUT is checked before the export
+    starts.
 
     \b
     Examples:
@@ -31,5 +35,5 @@ def export(fmt: str, model: str, out: str) -> None:
     """
     from .export import export_model
 
-    path = export_model(model, out, fmt)
+    path = export_model(model, out, fmt, overwrite=overwrite)
     click.echo(f"exported {model} ({fmt}) to {path}")

@@ -108,6 +108,9 @@ def scheduled_lr(base: float, schedule: str, progress: float) -> float:
     return base
 
 
+CALIBRATIONS = ("auto", "temperature", "vector", "none")
+
+
 @dataclass
 class TrainConfig:
     """Optimisation: Adam, class weights, learning-rate schedule, which weights to keep.
@@ -142,8 +145,13 @@ class TrainConfig:
     seed: int = 13
     max_train_examples: int | None = None  # cap, for quick experiments
     strategy: str = "default"  # "default", "mirrored" (local devices) or "multi-worker" (TF_CONFIG); distributed.py
+    # after training, fit on dev: "auto" (a temperature; vector scaling where it does better on
+    # held-out halves of dev), "temperature", "vector" or "none"; calibration.py
+    calibration: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"train.calibration must be one of {', '.join(CALIBRATIONS)}, got {self.calibration!r}")
         if self.strategy not in ("default", "mirrored", "multi-worker"):
             raise ValueError(f"train.strategy must be 'default', 'mirrored' or 'multi-worker', got {self.strategy!r}")
         if self.class_weight not in (None, "balanced", "sqrt"):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .fileio import atomic_directory
+from .fileio import atomic_directory, check_output
 from .labels import LABELS
 from .text import NORMALIZER_VERSION
 
@@ -110,7 +110,7 @@ def _export_onnx(clf: Any, tmp: Path) -> None:
     from .onnx_graph import build_onnx_model
     from .onnx_runtime import OnnxRuntime
 
-    model = build_onnx_model(clf.config.model, clf.weights)
+    model = build_onnx_model(clf.config.model, clf.engine_weights)
     onnx.checker.check_model(model, full_check=True)
     data = model.SerializeToString()
     ids = _random_ids(clf.config.model.vocab_size)
@@ -134,23 +134,23 @@ def _export_savedmodel(clf: Any, tmp: Path) -> None:
     _check("savedmodel", got, clf._runtime(ids))
 
 
-def export_model(model: str | Path | None, out: str | Path, fmt: str) -> Path:
+def export_model(model: str | Path | None, out: str | Path, fmt: str, overwrite: bool = False) -> Path:
     """Export the bundle ``model`` (``None``/``"default"``: the shipped one) to directory ``out``.
 
     ``out`` may be a previous export of the same format (it is replaced) or a new or empty
-    directory; anything else is refused.
+    directory; anything else is refused unless ``overwrite`` (and never the model itself).
     """
     from .classifier import load
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is a file; give a new or empty directory")
+    inputs = [model] if model is not None and str(model) != "default" else []
+    kind = f"export-{fmt}"
+    check_output(out, kind, overwrite=overwrite, inputs=inputs)  # before the (slow) export
     clf = load(model)
     source = str(model) if model is not None else "default"
-    marker = ONNX_FILE if fmt == "onnx" else SAVEDMODEL_FILE
-    with atomic_directory(out, marker=marker) as tmp:
+    with atomic_directory(out, kind, overwrite=overwrite, inputs=inputs) as tmp:
         (_export_onnx if fmt == "onnx" else _export_savedmodel)(clf, tmp)
         _write_docs(tmp, clf, fmt, source)
     return out

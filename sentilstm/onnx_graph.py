@@ -1,8 +1,11 @@
 """The classifier as an ONNX graph, built straight from a bundle's config and weights.
 
-No exporter and no TensorFlow: :func:`build_onnx_model` writes the graph node by node with
-``onnx.helper``, on ONNX's own ``LSTM`` operator (which onnxruntime runs as one fused kernel,
-several times faster than a loop of small ops).  It computes the function of
+No exporter and no TensorFlow: the graph is written node by node, on ONNX's own ``LSTM``
+operator (which onnxruntime runs as one fused kernel, several times faster than a loop of small
+ops).  :func:`onnx_bytes` serializes it with the small protobuf writer below, without importing
+the ``onnx`` package (about 1 s of imports, which every batch prediction paid before); the bytes
+are those ``onnx``'s own ``SerializeToString`` gives (tested), and :func:`build_onnx_model` hands
+the same graph over as an ``onnx.ModelProto`` (for export and checks).  It computes the function of
 :func:`sentilstm.model.build_model` in inference mode, as :mod:`sentilstm.runtime` does:
 
     token_ids int64 [batch, time], right-padded with 0
@@ -47,15 +50,22 @@ def _onnx_lstm_weights(kernel: np.ndarray, rec: np.ndarray, bias: np.ndarray) ->
     return w, r, b
 
 
+# ONNX TensorProto.DataType and AttributeProto.AttributeType codes (onnx/onnx.proto)
+FLOAT, INT32, INT64, BOOL = 1, 6, 7, 9
+_DTYPES = {np.dtype(np.float32): FLOAT, np.dtype(np.int32): INT32, np.dtype(np.int64): INT64,
+           np.dtype(np.bool_): BOOL}
+_ATTR_FLOAT, _ATTR_INT, _ATTR_STRING, _ATTR_FLOATS, _ATTR_INTS = 1, 2, 3, 6, 7
+
+
 class _Graph:
-    """A small builder: unique names, initializers and nodes of one ONNX graph."""
+    """A small builder: unique names, initializers and nodes of one ONNX graph, as plain data.
+
+    ``nodes``: ``(op_type, inputs, outputs, attributes)``; ``inits``: ``(name, array)``.
+    """
 
     def __init__(self) -> None:
-        from onnx import helper, numpy_helper
-
-        self.helper, self.numpy_helper = helper, numpy_helper
-        self.nodes: list[Any] = []
-        self.inits: list[Any] = []
+        self.nodes: list[tuple[str, list[str], list[str], dict[str, Any]]] = []
+        self.inits: list[tuple[str, np.ndarray]] = []
         self._shared: dict[Any, str] = {}
         self._n = 0
 
@@ -70,14 +80,14 @@ class _Graph:
         if key in self._shared:
             return self._shared[key]
         name = self.name(hint)
-        self.inits.append(self.numpy_helper.from_array(value, name))
+        self.inits.append((name, value))
         if key is not None:
             self._shared[key] = name
         return name
 
     def op(self, op_type: str, inputs: list[str], hint: str | None = None, **attrs: Any) -> str:
         out = self.name(hint or op_type.lower())
-        self.nodes.append(self.helper.make_node(op_type, inputs, [out], **attrs))
+        self.nodes.append((op_type, list(inputs), [out], attrs))
         return out
 
     def shared(self, key: str, build: Callable[[], str]) -> str:
@@ -94,16 +104,14 @@ class _Masks:
     """
 
     def __init__(self, g: _Graph, ids_tb: str) -> None:
-        from onnx import TensorProto
-
-        self.g, self.ids_tb, self.types = g, ids_tb, TensorProto
+        self.g, self.ids_tb = g, ids_tb
 
     def mask(self) -> str:  # bool [T, B], true on tokens
         g = self.g
         return g.shared("mask", lambda: g.op("Not", [g.op("Equal", [self.ids_tb, g.const("pad", np.int64(0))])]))
 
     def maskf(self) -> str:  # the same as float 0/1
-        return self.g.shared("maskf", lambda: self.g.op("Cast", [self.mask()], to=self.types.FLOAT))
+        return self.g.shared("maskf", lambda: self.g.op("Cast", [self.mask()], to=FLOAT))
 
     def count(self) -> str:  # [B] tokens per text
         g = self.g
@@ -111,7 +119,7 @@ class _Masks:
                                                keepdims=0))
 
     def seq_lens(self) -> str:  # the LSTM's sequence_lens
-        return self.g.shared("seq_lens", lambda: self.g.op("Cast", [self.count()], to=self.types.INT32))
+        return self.g.shared("seq_lens", lambda: self.g.op("Cast", [self.count()], to=INT32))
 
     def _count3(self) -> str:  # [1, B, 1]
         g = self.g
@@ -189,14 +197,13 @@ def _member(g: _Graph, config: ModelConfig, m: _Member, ids_tb: str, masks: _Mas
     return g.op("Softmax", [logits], f"{tag}probabilities", axis=1)
 
 
-def build_onnx_model(config: ModelConfig, weights: dict[str, np.ndarray], name: str = "sentilstm") -> Any:
-    """The classifier of ``config`` with ``weights`` (a bundle's ``weights.npz``) as an ``onnx.ModelProto``.
+DOC = ("sentilstm sentiment classifier: token_ids int64 [batch, time] (right-padded with 0) "
+       "-> probabilities [batch, 3] (negative, neutral, positive)")
+PRODUCER = "sentilstm"
 
-    Input ``token_ids``: int64 ``[batch, time]``, right-padded with 0 ([PAD]).
-    Output ``probabilities``: float32 ``[batch, 3]`` in LABELS order.
-    """
-    from onnx import TensorProto, helper
 
+def _graph(config: ModelConfig, weights: dict[str, np.ndarray]) -> _Graph:
+    """The classifier's nodes and initializers, as plain data."""
     prefixes = [""] if config.ensemble == 1 else [f"m{k}_" for k in range(config.ensemble)]
     try:
         members = [_Member(config, weights, p) for p in prefixes]
@@ -206,21 +213,100 @@ def build_onnx_model(config: ModelConfig, weights: dict[str, np.ndarray], name: 
     ids_tb = g.op("Transpose", [INPUT_NAME], "ids_time_major", perm=[1, 0])  # [T, B]: the LSTM is time-major
     masks = _Masks(g, ids_tb)
     probs = [_member(g, config, m, ids_tb, masks, p) for m, p in zip(members, prefixes)]
-    g.nodes.append(helper.make_node("Mean" if len(probs) > 1 else "Identity", probs, [OUTPUT_NAME]))
+    g.nodes.append(("Mean" if len(probs) > 1 else "Identity", probs, [OUTPUT_NAME], {}))
+    return g
+
+
+def build_onnx_model(config: ModelConfig, weights: dict[str, np.ndarray], name: str = "sentilstm") -> Any:
+    """The classifier of ``config`` with ``weights`` (a bundle's ``weights.npz``) as an ``onnx.ModelProto``.
+
+    Input ``token_ids``: int64 ``[batch, time]``, right-padded with 0 ([PAD]).
+    Output ``probabilities``: float32 ``[batch, 3]`` in LABELS order.
+    Built with ``onnx.helper`` (imports ``onnx``); :func:`onnx_bytes` writes the same bytes without it.
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    g = _graph(config, weights)
     graph = helper.make_graph(
-        g.nodes, name,
+        [helper.make_node(op, inputs, outputs, **attrs) for op, inputs, outputs, attrs in g.nodes], name,
         [helper.make_tensor_value_info(INPUT_NAME, TensorProto.INT64, ["batch", "time"])],
         [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", 3])],
-        initializer=g.inits,
+        initializer=[numpy_helper.from_array(value, n) for n, value in g.inits],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="sentilstm",
-                              doc_string="sentilstm sentiment classifier: token_ids int64 [batch, time] "
-                                         "(right-padded with 0) -> probabilities [batch, 3] "
-                                         "(negative, neutral, positive)")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name=PRODUCER,
+                              doc_string=DOC)
     model.ir_version = IR_VERSION
     return model
 
 
-def onnx_bytes(config: ModelConfig, weights: dict[str, np.ndarray]) -> bytes:
-    """The serialized ONNX model (what ``onnxruntime.InferenceSession`` and ``model.onnx`` hold)."""
-    return build_onnx_model(config, weights).SerializeToString()
+# -- a minimal protobuf writer for the few ONNX messages the graph needs -------------------------
+# Wire format: https://protobuf.dev/programming-guides/encoding/ ; fields written in field-number
+# order and repeated scalars unpacked (onnx.proto is proto2), as protobuf's own serializer does.
+def _varint(n: int) -> bytes:
+    n &= (1 << 64) - 1  # negative int64: two's complement, 10 bytes
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _int(field: int, n: int) -> bytes:
+    return _varint(field << 3) + _varint(int(n))
+
+
+def _len(field: int, payload: bytes | str) -> bytes:
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    return _varint((field << 3) | 2) + _varint(len(data)) + data
+
+
+def _attribute(name: str, value: Any) -> bytes:  # AttributeProto, as onnx.helper.make_attribute makes it
+    if isinstance(value, str):
+        return _len(1, name) + _len(4, value) + _int(20, _ATTR_STRING)
+    if isinstance(value, (bool, int, np.integer)):
+        return _len(1, name) + _int(3, value) + _int(20, _ATTR_INT)
+    if isinstance(value, (float, np.floating)):
+        return _len(1, name) + _varint((2 << 3) | 5) + np.float32(value).tobytes() + _int(20, _ATTR_FLOAT)
+    values = list(value)
+    if values and all(isinstance(v, (int, np.integer)) for v in values):
+        return _len(1, name) + b"".join(_int(8, v) for v in values) + _int(20, _ATTR_INTS)
+    if values and all(isinstance(v, (float, np.floating)) for v in values):
+        return (_len(1, name) + b"".join(_varint((7 << 3) | 5) + np.float32(v).tobytes() for v in values)
+                + _int(20, _ATTR_FLOATS))
+    raise TypeError(f"attribute {name}: unsupported value {value!r}")
+
+
+def _node(op_type: str, inputs: list[str], outputs: list[str], attrs: dict[str, Any]) -> bytes:  # NodeProto
+    return (b"".join(_len(1, i) for i in inputs) + b"".join(_len(2, o) for o in outputs) + _len(4, op_type)
+            + b"".join(_len(5, _attribute(k, v)) for k, v in sorted(attrs.items()) if v is not None))
+
+
+def _tensor(name: str, value: np.ndarray) -> bytes:  # TensorProto with raw_data (little-endian)
+    arr = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+    return (b"".join(_int(1, d) for d in arr.shape) + _int(2, _DTYPES[value.dtype]) + _len(8, name)
+            + _len(9, arr.tobytes()))
+
+
+def _value_info(name: str, elem_type: int, shape: list[int | str]) -> bytes:  # ValueInfoProto of a tensor
+    dims = b"".join(_len(1, _int(1, d) if isinstance(d, int) else _len(2, d)) for d in shape)
+    tensor_type = _int(1, elem_type) + _len(2, dims)
+    return _len(1, name) + _len(2, _len(1, tensor_type))
+
+
+def onnx_bytes(config: ModelConfig, weights: dict[str, np.ndarray], name: str = "sentilstm") -> bytes:
+    """The serialized ONNX model (what ``onnxruntime.InferenceSession`` and ``model.onnx`` hold).
+
+    Written without importing ``onnx``; equal byte for byte to
+    ``build_onnx_model(config, weights).SerializeToString()`` (tested).
+    """
+    g = _graph(config, weights)
+    graph = b"".join([
+        *(_len(1, _node(*n)) for n in g.nodes),
+        _len(2, name),
+        *(_len(5, _tensor(n, v)) for n, v in g.inits),
+        _len(11, _value_info(INPUT_NAME, INT64, ["batch", "time"])),
+        _len(12, _value_info(OUTPUT_NAME, FLOAT, ["batch", 3])),
+    ])
+    opset = _len(1, "") + _int(2, OPSET)
+    return _int(1, IR_VERSION) + _len(2, PRODUCER) + _len(6, DOC) + _len(7, graph) + _len(8, opset)

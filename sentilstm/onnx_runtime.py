@@ -5,13 +5,13 @@ as much CPU as the BiLSTM on it, and the normaliser is Python (one core, under t
 onnxruntime runs without the GIL.  So :meth:`OnnxRuntime.predict_texts` pipelines: the calling
 thread normalises and tokenises window k+1 while worker threads run window k's length buckets
 through one shared session (one onnxruntime thread per worker: on a small shared machine that
-beat onnxruntime's own intra-op threads, which spin and contend).
+beat onnxruntime's own intra-op threads, which spin and contend).  How many workers: the thread
+policy of :mod:`sentilstm.threads` (``threads=`` / ``SENTILSTM_THREADS`` / the process's CPUs).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import ModelConfig
 from .labels import LABELS
+from .threads import available_cores, limit_tokenizer_threads, resolve_threads
 from .tokenizer import TextEncoder
 
 __all__ = ["OnnxRuntime", "onnxruntime_available", "available_cores", "MAX_BATCH"]
@@ -34,19 +35,15 @@ def onnxruntime_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 class OnnxRuntime:
     """An onnxruntime session over the classifier's ONNX graph, with bucketed, pipelined batches."""
 
     def __init__(self, model: bytes, workers: int | None = None) -> None:
+        """``model``: the serialized graph; ``workers``: threads, resolved by :func:`~sentilstm.threads.resolve_threads`."""
         import onnxruntime as ort
+
+        self.workers = resolve_threads(workers)
+        limit_tokenizer_threads(self.workers)
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1  # parallelism comes from our worker threads (see module doc)
@@ -55,7 +52,6 @@ class OnnxRuntime:
         opts.log_severity_level = 3  # errors only: no warnings on stderr of the CLI
         self.session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
-        self.workers = workers or available_cores()
 
     @classmethod
     def from_weights(cls, config: ModelConfig, weights: dict[str, np.ndarray],

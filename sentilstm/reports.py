@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics as M
-from .fileio import atomic_directory, atomic_write_bytes, atomic_write_text
+from .fileio import atomic_directory, atomic_write_bytes, atomic_write_text, check_output
 from .labels import LABELS
 
 __all__ = ["Report", "evaluate", "build_report", "compare", "format_comparison", "load_report",
@@ -631,10 +631,15 @@ class Report:
         return "\n".join(out)
 
     # -- HTML ------------------------------------------------------------------------------------
-    def plots(self) -> dict[str, bytes]:
-        """PNG bytes of each plot, by file name (rendered once, then cached)."""
+    def plots(self, renderer: Any = None) -> dict[str, bytes]:
+        """PNG bytes of each plot, by file name (rendered once, then cached).
+
+        ``renderer``: a :class:`~sentilstm.plot_worker.PlotRenderer` to draw them in (same bytes)."""
         if self._plots is None:
-            self._plots = {PLOTS[k]: fn(self.data) for k, fn in _PLOTTERS.items()}
+            if renderer is not None:
+                self._plots = renderer.render(self.data)
+            else:
+                self._plots = {PLOTS[k]: fn(self.data) for k, fn in _PLOTTERS.items()}
         return self._plots
 
     def _html_fragment(self) -> str:
@@ -715,17 +720,19 @@ class Report:
         return self._html_fragment()
 
     # -- saving ----------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, renderer: Any = None, overwrite: bool = False, inputs: Any = ()) -> Path:
         """Write report.json, report.md, report.html and the PNGs to directory ``path``, atomically.
 
         The files are written to a temporary sibling directory that then replaces ``path`` in one
         step, so a crash leaves the previous report intact.  An existing ``path`` must be empty or
-        hold a ``report.json`` (so a typo cannot replace an unrelated directory).
+        a sentilstm report (so a typo cannot replace an unrelated directory), unless ``overwrite``;
+        never a directory holding one of ``inputs``.  ``renderer``: see :meth:`plots`.
         """
         path = Path(path)
-        pngs = self.plots()
+        check_output(path, "report", overwrite=overwrite, inputs=inputs)
+        pngs = self.plots(renderer)
         md, page, doc = self.to_markdown(), self.to_html(), self.to_json()
-        with atomic_directory(path, marker=REPORT_JSON) as tmp:
+        with atomic_directory(path, "report", overwrite=overwrite, inputs=inputs) as tmp:
             for name, data in pngs.items():
                 atomic_write_bytes(tmp / name, data)
             atomic_write_text(tmp / REPORT_MD, md)

@@ -91,6 +91,12 @@ class _Member:
         return out
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
+        logits = self.logits(ids)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def logits(self, ids: np.ndarray) -> np.ndarray:
+        """The head's pre-softmax outputs ``(batch, 3)`` (calibration.py fits on them)."""
         mask = ids != 0
         x = self.embeddings[ids]
         for directions in self.layers:
@@ -113,6 +119,4 @@ class _Member:
                 weights = scores / scores.sum(axis=1, keepdims=True) * mask
                 pooled.append((x * weights[..., None]).sum(axis=1))
         feats = np.concatenate(pooled, axis=-1).astype(np.float32)
-        logits = feats @ self.head_kernel + self.head_bias
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return feats @ self.head_kernel + self.head_bias

@@ -10,9 +10,12 @@ Adapters (the engines are optional extras: ``pip install sentilstm[ray]`` / ``[s
 
 * :func:`score_ray`: ``ds.map_batches(BatchScorer, ...)`` on a pool of model-holding actors.
 * :func:`score_spark`: ``df.mapInPandas(...)`` for a DataFrame already in Spark.
-* :func:`score_file`: a ``.txt`` / ``.jsonl`` / ``.csv`` / ``.tsv`` file to one Parquet file,
-  with the ``local`` engine (streamed in blocks: memory does not grow with the file) or with
-  Ray or Spark (``sentilstm predict --file F --engine ... --out scored.parquet``).
+* :func:`score_file`: a ``.txt`` / ``.jsonl`` / ``.json`` / ``.csv`` / ``.tsv`` / ``.parquet`` file
+  to one Parquet (or CSV, JSON) file, chosen by the output's name, with the ``local`` engine
+  (streamed in blocks: memory does not grow with the file) or with Ray or Spark
+  (``sentilstm predict --file F --engine ... --out scored.parquet``). Every engine reads the input
+  through :mod:`sentilstm.data.readers` (Ray and Spark read a Parquet copy it writes), so a file
+  means the same as on every other path.
 
 An input column named like an output column (e.g. the gold ``label`` of a labelled file) is
 kept, renamed ``<name>_input``.
@@ -20,7 +23,6 @@ kept, renamed ``<name>_input``.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -36,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .data.files import DataError
-from .fileio import atomic_output, atomic_write_text
+from .fileio import atomic_output, atomic_write_text, check_output, sweep_temporaries, temporary_name
 from .labels import LABELS
 
 __all__ = ["BatchScorer", "OUTPUT_COLUMNS", "ENGINES", "score_ray", "score_spark", "score_file", "read_batches"]
@@ -64,29 +66,32 @@ class BatchScorer:
 
     ``model_path``: a bundle directory (None: the shipped default model).  ``marker_dir``: if
     given, every model load writes a small JSON file there (process id, host, time), so a job
-    can check how often and where the model was loaded.
+    can check how often and where the model was loaded.  ``threads``: CPU threads this worker's
+    model may use (see :mod:`sentilstm.threads`; None: ``$SENTILSTM_THREADS`` or the process's CPUs).
 
     >>> BatchScorer()(pd.DataFrame({"text": ["I love it", "awful"]}))   # + label, p_negative, ...
     """
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, text_column: str = "text",
-                 batch_size: int = 256, marker_dir: str | os.PathLike[str] | None = None) -> None:
+                 batch_size: int = 256, marker_dir: str | os.PathLike[str] | None = None,
+                 threads: int | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model_path = _model_key(model_path)
         self.text_column = text_column
         self.batch_size = batch_size
         self.marker_dir = str(marker_dir) if marker_dir is not None else None
+        self.threads = threads
 
     @property
     def classifier(self) -> Any:
         """The process's classifier for ``model_path`` (loaded now if this process has none yet)."""
-        key = self.model_path or "default"
+        key = f"{self.model_path or 'default'}|threads={self.threads}"
         if key not in _MODELS:
             from .classifier import load
 
             started = time.perf_counter()
-            _MODELS[key] = load(self.model_path)
+            _MODELS[key] = load(self.model_path, threads=self.threads)
             if self.marker_dir is not None:
                 atomic_write_text(Path(self.marker_dir) / f"load-{os.getpid()}-{uuid.uuid4().hex[:8]}.json",
                                   json.dumps({"pid": os.getpid(), "host": os.uname().nodename, "model": key,
@@ -163,17 +168,19 @@ def _require(engine: str) -> Any:
 # -- Ray Data -----------------------------------------------------------------------------------
 def score_ray(ds: Any, model: str | os.PathLike[str] | None = None, text_column: str = "text",
               batch_size: int = 256, concurrency: int = 2, num_cpus: float = 0.5,
-              marker_dir: str | os.PathLike[str] | None = None) -> Any:
+              marker_dir: str | os.PathLike[str] | None = None, threads: int | None = None) -> Any:
     """``ds`` (a ``ray.data.Dataset``) with the output columns, scored by ``concurrency`` actors.
 
     Each actor holds one model.  ``num_cpus`` per actor is fractional by default: with whole
     CPUs on a small machine the actors can take every CPU and leave none for reading, which
-    deadlocks.  Lazy, like every Ray Data transform: nothing runs until the result is consumed.
+    deadlocks.  ``threads`` per actor: its share, ``num_cpus`` rounded down (at least 1), unless
+    given.  Lazy, like every Ray Data transform: nothing runs until the result is consumed.
     """
     import ray.data
 
     kwargs = {"model_path": _model_key(model), "text_column": text_column, "batch_size": batch_size,
-              "marker_dir": str(marker_dir) if marker_dir is not None else None}
+              "marker_dir": str(marker_dir) if marker_dir is not None else None,
+              "threads": threads if threads is not None else max(1, int(num_cpus))}
     # compute=ActorPoolStrategy(size=n) is what Ray >= 2.51 wants instead of concurrency=n
     return ds.map_batches(BatchScorer, fn_constructor_kwargs=kwargs, batch_size=batch_size, batch_format="pandas",
                           compute=ray.data.ActorPoolStrategy(size=concurrency), num_cpus=num_cpus)
@@ -181,17 +188,21 @@ def score_ray(ds: Any, model: str | os.PathLike[str] | None = None, text_column:
 
 # -- Spark --------------------------------------------------------------------------------------
 def score_spark(df: Any, model: str | os.PathLike[str] | None = None, text_col: str = "text",
-                batch_size: int = 256, marker_dir: str | os.PathLike[str] | None = None) -> Any:
+                batch_size: int = 256, marker_dir: str | os.PathLike[str] | None = None,
+                threads: int | None = None) -> Any:
     """``df`` (a Spark DataFrame) with the output columns, via ``mapInPandas``.
 
     The Python workers import ``sentilstm`` and load the model once per worker process
-    (Spark reuses its Python workers across tasks by default).  Lazy, like every Spark transform.
+    (Spark reuses its Python workers across tasks by default).  ``threads`` per worker: its
+    task's share, ``spark.task.cpus`` (default 1), unless given.  Lazy, like every Spark transform.
     """
     from pyspark.sql.types import FloatType, StringType, StructField, StructType
 
     if text_col not in df.columns:
         raise DataError(f"no column {text_col!r} in the DataFrame (columns: {', '.join(df.columns)})")
-    scorer = BatchScorer(model, text_col, batch_size, marker_dir)
+    if threads is None:
+        threads = max(1, int(df.sparkSession.conf.get("spark.task.cpus", "1")))
+    scorer = BatchScorer(model, text_col, batch_size, marker_dir, threads=threads)
     fields = [StructField(_input_name(f.name), f.dataType, f.nullable) for f in df.schema.fields]
     fields += [StructField("label", StringType())] + [StructField(c, FloatType()) for c in PROB_COLUMNS]
 
@@ -203,173 +214,104 @@ def score_spark(df: Any, model: str | os.PathLike[str] | None = None, text_col: 
 
 
 # -- files --------------------------------------------------------------------------------------
-def _kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}.get(suffix, "txt")
-
-
-def _text_lines(path: Path, rows: int) -> Iterator[Any]:
-    """Tables of ``rows`` lines (column ``text``), read line by line: one text per line."""
-    import pyarrow as pa
-
-    chunk: list[str] = []
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-            except UnicodeDecodeError as e:
-                raise DataError(f"{path}: line {lineno}, column {e.start + 1}: invalid UTF-8 "
-                                f"(byte 0x{raw[e.start]:02x}); re-encode the file as UTF-8") from None
-            chunk.append(line.rstrip("\n").removesuffix("\r"))
-            if len(chunk) == rows:
-                yield pa.table({"text": pa.array(chunk, pa.string())})
-                chunk = []
-    if chunk:
-        yield pa.table({"text": pa.array(chunk, pa.string())})
-
-
 def read_batches(path: str | os.PathLike[str], text_column: str = "text", block_bytes: int = 1 << 20) -> Iterator[Any]:
     """Stream ``path`` as pyarrow Tables of bounded size: memory does not grow with the file.
 
-    ``.txt`` (and any other suffix): one text per line, column ``text``.  ``.jsonl``: one JSON
-    object per line (all fields kept; ``text_column`` read as a string).  ``.csv`` / ``.tsv``:
-    a header row, all columns read as strings (as Spark and ``sentilstm.data`` read them).
+    Read by :func:`sentilstm.data.readers.iter_tables`, the reader every other path uses too:
+    ``.txt`` (and any other suffix) one text per line (column ``text``), ``.jsonl`` / ``.json``
+    records, ``.csv`` / ``.tsv`` all columns as strings, ``.parquet`` as stored.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    kind = _kind(path)
-    if kind == "txt":
-        yield from _text_lines(path, rows=max(1, block_bytes // 512))
-        return
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-    import pyarrow.json as pjson
+    from .data.readers import iter_tables
 
-    try:
-        if kind == "jsonl":
-            reader = pjson.open_json(path, read_options=pjson.ReadOptions(block_size=block_bytes),
-                                     parse_options=pjson.ParseOptions(
-                                         explicit_schema=pa.schema([(text_column, pa.string())]),
-                                         unexpected_field_behavior="infer"))
-        else:
-            delimiter = "\t" if kind == "tsv" else ","
-            with open(path, encoding="utf-8-sig", newline="") as f:
-                header = next(csv.reader(f, delimiter=delimiter), [])
-            reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block_bytes),
-                                   parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-                                   convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header}))
-        if text_column not in reader.schema.names:
-            raise DataError(f"{path}: no column {text_column!r} (columns: {', '.join(reader.schema.names)})")
-        for batch in reader:
-            yield pa.Table.from_batches([batch])
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
-        if kind == "jsonl":
-            _find_bad_json_line(path)  # pyarrow counts rows per block; name the file's line instead
-        raise DataError(f"{path}: {str(e).splitlines()[0]}") from None
+    yield from iter_tables(path, text_column, block_bytes)
 
 
-def _find_bad_json_line(path: Path) -> None:
-    """Re-read ``path`` line by line (constant memory) and raise DataError at its first bad line."""
-    from .data.files import iter_json_objects
+def _engine_input(path: Path, text_column: str, tmp: Path) -> Path:
+    """``path`` read by our reader into a Parquet file under ``tmp``, for Ray Data or Spark to read.
 
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        for _ in iter_json_objects(path, enumerate((line.rstrip("\n") for line in f), 1)):
+    The engines read that file, never the user's: a file means the same on every path.
+    """
+    import pyarrow.parquet as pq
+
+    if path.suffix.lower() == ".parquet":
+        for _ in read_batches(path, text_column):  # checks the text column on every row
             pass
-
-
-def _null_texts(table: Any, text_column: str, offset: int, path: Path) -> None:
-    col = table.column(text_column)
-    if col.null_count:
-        import pyarrow.compute as pc
-
-        first = int(pc.index(pc.is_null(col), True).as_py())
-        raise DataError(f"{path}: row {offset + first + 1}: no {text_column!r} (null or missing)")
-
-
-def _engine_reader(engine: str, path: Path, text_column: str, session: Any) -> Any:
-    """``path`` read by Ray Data or Spark into their own dataset type (all columns, ``text`` as string)."""
-    kind = _kind(path)
-    if engine == "ray":
-        import pyarrow as pa
-        import pyarrow.csv as pcsv
-        import pyarrow.json as pjson
-        import ray.data
-
-        if kind == "txt":
-            return ray.data.read_text(str(path), drop_empty_lines=False)
-        if kind == "jsonl":
-            return ray.data.read_json(str(path), file_extensions=None,  # pyarrow's reader: JSON Lines
-                                      parse_options=pjson.ParseOptions(
-                                          explicit_schema=pa.schema([(text_column, pa.string())]),
-                                          unexpected_field_behavior="infer"))
-        return ray.data.read_csv(str(path), file_extensions=None, parse_options=pcsv.ParseOptions(
-            delimiter="\t" if kind == "tsv" else ",", newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(column_types={text_column: pa.string()}))
-    reader = session.read
-    if kind == "txt":
-        return reader.option("lineSep", "\n").text(str(path)).withColumnRenamed("value", "text")
-    if kind == "jsonl":
-        return reader.json(str(path))
-    return (reader.option("header", True).option("multiLine", True).option("escape", '"')
-            .option("sep", "\t" if kind == "tsv" else ",").csv(str(path)))
+        return path
+    out = tmp / "input.parquet"
+    writer: Any = None
+    try:
+        for table in read_batches(path, text_column):
+            if writer is None:
+                writer = pq.ParquetWriter(out, table.schema)
+            elif table.schema != writer.schema:
+                table = table.cast(writer.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise DataError(f"{path}: empty input, nothing to classify")
+    return out
 
 
 def score_file(path: str | os.PathLike[str], out_path: str | os.PathLike[str], model: str | None = None,
                text_column: str = "text", batch_size: int = 256, engine: str = "local",
-               workers: int | None = None, block_bytes: int = 1 << 20) -> dict[str, Any]:
-    """Score every text of ``path`` into the Parquet file ``out_path`` (written atomically); a summary.
+               workers: int | None = None, block_bytes: int = 1 << 20, out_format: str | None = None,
+               overwrite: bool = False, threads: int | None = None) -> dict[str, Any]:
+    """Score every text of ``path`` into the file ``out_path`` (written atomically); a summary.
 
     Output: the input's columns (``text`` for a .txt file) in input order, plus ``label`` and
-    ``p_negative`` / ``p_neutral`` / ``p_positive`` (float32).  ``engine``: ``local`` (this
-    process, streaming blocks of ``block_bytes``), ``ray`` or ``spark`` (local mode with
-    ``workers`` workers if no Ray / Spark session is running yet, else the running one).
+    ``p_negative`` / ``p_neutral`` / ``p_positive`` (float32), as Parquet, CSV, TSV, JSON Lines
+    or a JSON array: ``out_format``, else by ``out_path``'s suffix (see :mod:`sentilstm.writers`).
+    ``out_path`` is checked before anything is read or scored: it may not be an input of this
+    run, and an existing file is replaced only if sentilstm wrote it, or with ``overwrite``.
+    ``engine``: ``local`` (this process, streaming blocks of ``block_bytes``), ``ray`` or
+    ``spark`` (local mode with ``workers`` workers if no Ray / Spark session is running yet,
+    else the running one).  ``threads``: the local engine's threads (see :mod:`sentilstm.threads`);
+    Ray and Spark workers get their share of the CPUs instead.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    from .writers import TableWriter, output_format
 
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     path, out_path = Path(path), Path(out_path)
+    inputs = [path, model]
+    check_output(out_path, "scores", overwrite=overwrite, inputs=inputs)  # before any reading or scoring
+    fmt = output_format(out_path, out_format)
     started = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     rows = 0
-    with atomic_output(out_path) as tmp:
-        writer: Any = None
+    with atomic_output(out_path, "scores", overwrite=overwrite, inputs=inputs) as tmp:
+        writer = TableWriter(tmp, fmt)
         try:
-            for table in _scored_tables(engine, path, model, text_column, batch_size, workers, block_bytes):
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                elif table.schema != writer.schema:
+            for table in _scored_tables(engine, path, model, text_column, batch_size, workers, block_bytes,
+                                        threads):
+                if writer.schema is not None and table.schema != writer.schema:
                     try:
                         table = table.cast(writer.schema)
                     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as e:
                         raise DataError(f"{path}: rows after {rows} have other column types than the first rows "
                                         f"({str(e).splitlines()[0]})") from None
-                writer.write_table(table)
+                writer.write(table)
                 rows += table.num_rows
         finally:
-            if writer is not None:
-                writer.close()
-        if writer is None or rows == 0:
+            writer.close()
+        if rows == 0:
             raise DataError(f"{path}: empty input, nothing to classify")
-    return {"engine": engine, "input": str(path), "output": str(out_path), "rows": rows,
+    return {"engine": engine, "input": str(path), "output": str(out_path), "format": fmt, "rows": rows,
             "seconds": round(time.perf_counter() - started, 2)}
 
 
 def _scored_tables(engine: str, path: Path, model: str | None, text_column: str, batch_size: int, workers: int,
-                   block_bytes: int) -> Iterator[Any]:
+                   block_bytes: int, threads: int | None = None) -> Iterator[Any]:
     """Scored pyarrow Tables, in input order, from the chosen engine."""
     if engine == "local":
-        scorer = BatchScorer(model, text_column, batch_size)
-        offset = 0
+        scorer = BatchScorer(model, text_column, batch_size, threads=threads)
         for table in read_batches(path, text_column, block_bytes):
-            _null_texts(table, text_column, offset, path)
-            offset += table.num_rows
             yield scorer(table)
         return
-    if not path.is_file():
-        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     if engine == "ray":
         yield from _ray_tables(path, model, text_column, batch_size, workers)
     else:
@@ -381,19 +323,32 @@ def _ray_tables(path: Path, model: str | None, text_column: str, batch_size: int
     import ray
     import ray.data
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
-        logging.getLogger("ray.data").setLevel(logging.WARNING)  # our session: no per-stage progress logs
+    tmp = _engine_tmp("ray")
+    started_here = False
     try:
+        source = _engine_input(path, text_column, tmp)  # before Ray starts: bad input fails fast
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            logging.getLogger("ray.data").setLevel(logging.WARNING)  # our session: no per-stage progress logs
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True  # rows come back in input order
-        ds = _engine_reader("ray", path, text_column, None)
+        ds = ray.data.read_parquet(str(source))
         scored = score_ray(ds, model, text_column, batch_size, concurrency=workers, num_cpus=0.5)
         yield from scored.iter_batches(batch_format="pyarrow", batch_size=None)
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         if started_here:
             ray.shutdown()
+
+
+def _engine_tmp(engine: str) -> Path:
+    """A recognisable temporary directory for an engine's intermediate files (swept once its process is gone)."""
+    base = Path(tempfile.gettempdir()) / f"sentilstm-{engine}"
+    sweep_temporaries(base)
+    tmp = base.parent / temporary_name(base.name)
+    tmp.mkdir()
+    return tmp
 
 
 def _spark_tables(path: Path, model: str | None, text_column: str, batch_size: int, workers: int) -> Iterator[Any]:
@@ -401,19 +356,26 @@ def _spark_tables(path: Path, model: str | None, text_column: str, batch_size: i
     import pyarrow.parquet as pq
     from pyspark.sql import SparkSession
 
+    tmp = _engine_tmp("spark")
+    try:
+        source = _engine_input(path, text_column, tmp)  # before Spark starts: bad input fails fast
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
     started_here = SparkSession.getActiveSession() is None
     # Python workers of a local session run $PYSPARK_PYTHON (else "python3" from PATH, which in a
     # virtual environment that is not activated lacks our dependencies; the builder's
     # spark.pyspark.python is read by spark-submit only): default to this interpreter.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (SparkSession.builder.master(f"local[{workers}]").appName("sentilstm-score")
-             .config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
-    if started_here:
-        spark.sparkContext.setLogLevel("ERROR")
-    tmp = Path(tempfile.mkdtemp(prefix=".sentilstm-spark-", dir=None))
+    spark = None
     try:
-        scored = score_spark(_engine_reader("spark", path, text_column, spark), model, text_column, batch_size)
+        spark = (SparkSession.builder.master(f"local[{workers}]").appName("sentilstm-score")
+                 .config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+        if started_here:
+            spark.sparkContext.setLogLevel("ERROR")
+        scored = score_spark(spark.read.parquet(str(source)), model, text_column, batch_size)
         # Spark writes part files in partition order (= file order); stream them back one by one.
         scored.write.mode("overwrite").parquet(str(tmp / "out"))
         for part in sorted((tmp / "out").glob("part-*.parquet")):
@@ -422,5 +384,5 @@ def _spark_tables(path: Path, model: str | None, text_column: str, batch_size: i
                 yield pf.read_row_group(i)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if started_here:
+        if started_here and spark is not None:
             spark.stop()

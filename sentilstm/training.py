@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,24 @@ from .metrics import classification_scores, format_headline
 from .model import build_model, build_models, member_prefixes, set_weight_dict, weight_dict
 from .tokenizer import PAD_ID, UNK_ID, TextEncoder
 
-__all__ = ["TrainResult", "train_model", "balanced_class_weights", "set_seed"]
+__all__ = ["TrainResult", "TrainingDiverged", "train_model", "balanced_class_weights", "set_seed"]
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss or a weight became NaN or infinite: training stops and nothing is saved."""
+
+
+def _diverged(what: str, where: str, tc: Any) -> TrainingDiverged:
+    lr = f" (learning rate {tc.learning_rate:g})" if tc is not None else ""
+    return TrainingDiverged(f"training diverged: {what} {where}{lr}; stopped, nothing saved. "
+                            f"Try a lower --learning-rate")
+
+
+def check_finite_weights(weights: dict[str, np.ndarray], where: str, tc: Any = None) -> None:
+    """Raise :class:`TrainingDiverged` if any weight is NaN or infinite."""
+    for name, w in weights.items():
+        if not np.isfinite(w).all():
+            raise _diverged(f"weight {name} is not finite", where, tc)
 
 
 def set_seed(seed: int) -> None:
@@ -119,6 +137,7 @@ class _DevMonitor:
         self.optimizer = optimizer
         self.patience, self.epochs, self.out = patience, epochs, out
         self.keep_last = keep_last
+        self.tc: Any = None  # the TrainConfig, for error messages (set by run_epochs)
         self.best_avg_recall, self.best_epoch = -1.0, 0.0
         self.kept: tuple[float, dict[str, np.ndarray], dict[str, Any]] | None = None  # (epoch, weights, scores)
         self.history: list[dict[str, Any]] = []
@@ -141,6 +160,7 @@ class _DevMonitor:
             self.best_avg_recall, self.best_epoch = scores["avg_recall"], epoch
         if improved or self.keep_last:
             self.kept = (epoch, weight_dict(self.model), scores)
+            check_finite_weights(self.kept[1], f"at the dev check after epoch {epoch:g}", self.tc)
         if raw is not None:
             set_weight_dict(self.model, raw)
         row = {"epoch": epoch, "loss": loss, "elapsed_s": round(time.perf_counter() - self.started, 1),
@@ -344,6 +364,7 @@ def run_epochs(batches: BucketedBatches, step: Callable[[np.ndarray, np.ndarray,
     chief decides for all workers).
     """
     started = time.perf_counter()
+    monitor.tc = tc
     for epoch in range(tc.epochs):
         bar = tqdm(range(len(batches)), desc=f"epoch {epoch + 1}/{tc.epochs}", unit="batch", leave=False,
                    file=out, disable=out is None or verbose != 1, dynamic_ncols=True)
@@ -353,7 +374,11 @@ def run_epochs(batches: BucketedBatches, step: Callable[[np.ndarray, np.ndarray,
         stop = False
         for i in bar:
             x, y, w = batches[i]
-            total += step(x, y, w) * len(x)
+            loss = step(x, y, w)
+            if not math.isfinite(loss):
+                bar.close()
+                raise _diverged(f"the loss is {loss}", f"in epoch {epoch + 1}, batch {i + 1}/{n}", tc)
+            total += loss * len(x)
             seen += len(x)
             if i % 20 == 0:
                 bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)

@@ -20,7 +20,7 @@ def default():
 
 def test_shipped_bundle_is_small_and_complete():
     files = {p.name: p.stat().st_size for p in DEFAULT_BUNDLE.iterdir()}
-    assert set(files) == {"config.json", "tokenizer.json", "weights.npz"}
+    assert set(files) == {"config.json", "tokenizer.json", "weights.npz", "README.md"}
     assert sum(files.values()) <= 15 * 2**20
 
 
@@ -61,7 +61,7 @@ def test_shipped_encoder_is_small_and_loadable():
     from sentilstm.pretrain import DEFAULT_ENCODER, load_encoder
 
     files = {p.name: p.stat().st_size for p in DEFAULT_ENCODER.iterdir()}
-    assert set(files) == {"config.json", "tokenizer.json", "weights.npz"}
+    assert set(files) == {"config.json", "tokenizer.json", "weights.npz", "README.md"}
     assert sum(files.values()) <= 15 * 2**20
     enc = load_encoder("default")
     assert enc.meta["kind"] == "encoder" and enc.path == "default"

@@ -160,6 +160,6 @@ def test_frozen_embedding_epochs_are_refused_under_a_strategy(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps(cfg), encoding="utf-8")
     res = CliRunner().invoke(main, ["train", "--train", str(tmp_path / "t.jsonl"), "--dev", str(tmp_path / "t.jsonl"),
                                     "--config", str(tmp_path / "c.json"), "--out", str(tmp_path / "m"),
-                                    "--strategy", "mirrored"])
+                                    "--strategy", "mirrored", "--allow-missing-classes"])
     assert res.exit_code == 1 and "freeze_embedding_epochs" in res.output, res.output
     assert not (tmp_path / "m").exists()

@@ -103,7 +103,7 @@ def test_semeval_reads_real_lines_in_original_layout(data_dir, tmp_path):
      r"a\.txt: 3 row\(s\) have unknown labels: 'happy' \(2×; first at line 2, line 3\), 'meh' \(1×; first at line 4\)"),
     ("1\tSony\tpositive\tgreat phone\n", r"line 1: looks like a topic-based file"),
     ("", r"a\.txt: no rows \(the file is empty\)"),
-    (b"1\tpositive\tcaf\xe9\n", r"a\.txt: line 1, column 15: cannot decode byte 0xe9 as utf-8"),
+    (b"1\tpositive\tcaf\xe9\n", r"a\.txt: line 1, column 15: invalid UTF-8 \(byte 0xe9\)"),
 ])
 def test_semeval_bad_input(tmp_path, content, message):
     with pytest.raises(DataError, match=message):
@@ -235,7 +235,7 @@ def test_financial_phrasebank_latin1():
     assert ds[2]["text"] == "Soci\u00e9t\u00e9 G\u00e9n\u00e9rale and Nordea Pankki Suomi Oyj are the arrangers ; " \
                             "contact ir@nordea.fi ."
     assert ds[3]["text"] == "The H\u00e4meenlinna plant employs 200 people ."
-    with pytest.raises(DataError, match=r"line 2, column 39: cannot decode byte 0xa3 as utf-8.*encoding"):
+    with pytest.raises(DataError, match=r"line 2, column 39: invalid UTF-8 \(byte 0xa3\)"):
         load("financial_phrasebank", FIXTURES / "financial_phrasebank/Sentences_AllAgree.txt", encoding="utf-8")
 
 
@@ -267,12 +267,16 @@ def test_tsv_jsonl_and_parquet(tmp_path, cache):
     p = tmp_path / "r.parquet"
     pq.write_table(pa.table({"sentence": ["good", "bad", None, "meh"], "stars": [5, 1, 4, 3],
                              "helpful": [0.5, 1.5, 2.5, 3.5]}), p)
-    with pytest.warns(DataWarning, match=r"skipped 1 row\(s\): text is null \(1×; first at index 2\)"):
-        pds = load("parquet", p, text_column="sentence", label_column="stars",
-                   label_map="1-2:neg,3:neu,4-5:pos", **cache)
+    with pytest.raises(DataError, match=r"r\.parquet: row 3: column 'sentence' must be a string, got null"):
+        load("parquet", p, text_column="sentence", label_column="stars", label_map="1-2:neg,3:neu,4-5:pos", **cache)
+    # a null text is an error, as on every reading path (it was skipped and reported before)
+    pq.write_table(pa.table({"sentence": ["good", "bad", "meh"], "stars": [5, 1, 3],
+                             "helpful": [0.5, 1.5, 3.5]}), p)
+    pds = load("parquet", p, text_column="sentence", label_column="stars",
+               label_map="1-2:neg,3:neu,4-5:pos", **cache)
     assert pds["text"][:] == ["good", "bad", "meh"] and pds["label"][:] == [POS, NEG, NEU]
     assert pds.features["helpful"].dtype == "float64"
-    with pytest.raises(DataError, match=r"r\.parquet: 4 row\(s\) have unknown labels: 5 \(1×; first at index 0\)"):
+    with pytest.raises(DataError, match=r"r\.parquet: 3 row\(s\) have unknown labels: 5 \(1×; first at index 0\)"):
         load("parquet", p, text_column="sentence", label_column="stars", **cache)
 
 
@@ -297,7 +301,7 @@ def test_generic_directory_gives_splits(tmp_path):
     ("g.jsonl", '{"text": "x", "label": "positive"}\n{"text": 3, "label": "neutral"}\n', {},
      r"g\.jsonl: line 2: field 'text' must be a string"),
     ("h.jsonl", '{"text": "x", "label": "positive"}\n{"text": "y"\n', {}, r"h\.jsonl: line 2: invalid JSON"),
-    ("i.csv", b"text,label\nok,positive\ncaf\xe9,neutral\n", {}, r"i\.csv: line 3, column 4: cannot decode byte 0xe9"),
+    ("i.csv", b"text,label\nok,positive\ncaf\xe9,neutral\n", {}, r"i\.csv: line 3, column 4: invalid UTF-8 \(byte 0xe9\)"),
 ])
 def test_generic_bad_input(tmp_path, name, content, opts, message):
     f = _write(tmp_path / name, content)

@@ -394,3 +394,28 @@ def test_import_stays_light():
             "heavy = [m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'tensorflow', 'keras')]; "
             "assert not heavy, heavy; assert 'sentilstm.reports' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- plots drawn in a helper process (evaluate --report) -------------------------------------------
+def test_plot_renderer_draws_the_same_bytes_as_this_process(synth_report, tmp_path, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sentilstm.plot_worker import PlotRenderer
+
+    want = {R.PLOTS[k]: fn(synth_report.data) for k, fn in R._PLOTTERS.items()}
+    with PlotRenderer() as renderer:
+        assert renderer._pool is not None  # a helper process really ran
+        assert renderer.render(synth_report.data) == want
+    # a broken helper process is not a broken report: the plots are drawn here instead
+    renderer = PlotRenderer()
+
+    def broken(*args, **kwargs):
+        raise BrokenProcessPool("worker died")
+
+    monkeypatch.setattr(renderer._pool, "submit", broken)
+    assert renderer.render(synth_report.data) == want
+    renderer.close()
+    rep = R.Report(synth_report.data)
+    with PlotRenderer() as renderer:
+        rep.save(tmp_path / "r", renderer)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "r").glob("*.png")} == want

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..labels import LABELS
-from .files import DataError
+from .formats import DataError
+from .readers import iter_lines, no_column, open_binary
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -50,44 +51,6 @@ def quiet_progress() -> Iterator[None]:
     finally:
         if was:
             enable_progress_bars()
-
-
-def open_binary(path: Path) -> Any:
-    """``open(path, "rb")`` with the errors as :class:`DataError`."""
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected a file") from None
-
-
-def iter_lines(path: Path, encoding: str = "utf-8", keepends: bool = False) -> Iterator[tuple[int, str]]:
-    """``(line number, text)`` for each line, split on ``\\n`` only (never on U+2028, U+0085 ...).
-
-    Read as bytes and decoded a line at a time, so an undecodable byte is reported with its
-    line and column (``encoding=`` chooses another codec).  A UTF-8 BOM is dropped.  Without
-    ``keepends`` the line's ``\\n`` / ``\\r\\n`` is removed.
-    """
-    try:
-        "".encode(encoding)
-    except LookupError:
-        raise ValueError(f"unknown encoding {encoding!r}") from None
-    with open_binary(path) as f:
-        for n, raw in enumerate(f, 1):
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as e:
-                raise DataError(
-                    f"{path}: line {n}, column {e.start + 1}: cannot decode byte 0x{raw[e.start]:02x} as {encoding}; "
-                    "pass the file's encoding (encoding='latin-1', --encoding latin-1) or re-encode it"
-                ) from None
-            if n == 1 and line.startswith("\ufeff"):
-                line = line[1:]
-            if not keepends:
-                line = line[:-1] if line.endswith("\n") else line
-                line = line[:-1] if line.endswith("\r") else line
-            yield n, line
 
 
 def input_key(name: str, paths: Sequence[Path], options: dict[str, Any]) -> str:
@@ -326,8 +289,7 @@ def normalise(ds: "datasets.Dataset", where: str, *, text_column: str = "text", 
     cols = list(ds.column_names)
     for c in (text_column, label_column):
         if c not in cols:
-            raise DataError(f"{where}: no column {c!r} (columns: {', '.join(cols) or 'none'}); "
-                            "choose them with text_column= / label_column= (--text-column / --label-column)")
+            raise no_column(where, c, cols)
     feat = ds.features[text_column]
     if not (isinstance(feat, Value) and feat.dtype in ("string", "large_string")):
         raise DataError(f"{where}: column {text_column!r} holds {feat}, not text")

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from ..labels import LABEL_SYNONYMS, LABELS
-from .arrow import DataWarning, TableBuilder, input_key, iter_lines, normalise, quiet_progress
-from .files import DataError, iter_json_objects
+from .arrow import DataWarning, TableBuilder, input_key, normalise, quiet_progress
+from .formats import DataError, format_of
+from .readers import iter_delimited, iter_lines, iter_records, iter_tables, no_column, text_value
 from .labelmap import LabelMap
 from .registry import register_dataset
 
@@ -456,30 +457,6 @@ def _generic_files(path: PathArg, exts: Sequence[str]) -> dict[str, list[Path]]:
     return {ps[0].stem: ps}
 
 
-def _delimited_rows(f: Path, delimiter: str, encoding: str) -> Iterator[tuple[int, int, list[str]]]:
-    """(first line, last line, fields) per record; quoted fields may span lines."""
-    lines = iter_lines(f, encoding, keepends=True)
-    counter = {"n": 0}
-
-    def feed() -> Iterator[str]:
-        for n, line in lines:
-            counter["n"] = n
-            yield line
-
-    reader = csv.reader(feed(), delimiter=delimiter)
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise DataError(f"{f}: line {start}: malformed {'TSV' if delimiter == chr(9) else 'CSV'} record "
-                            f"(lines {start}-{counter['n']}): {e}; an unclosed quote?") from None
-        yield start, counter["n"], row
-        start = counter["n"] + 1
-
-
 def _read_delimited(files: list[Path], name: str, delimiter: str, text_column: str, label_column: str,
                     lmap: LabelMap, options: dict[str, Any], encoding: str,
                     rename: dict[str, str] | None = None) -> "datasets.Dataset":
@@ -489,16 +466,14 @@ def _read_delimited(files: list[Path], name: str, delimiter: str, text_column: s
     b: TableBuilder | None = None
     try:
         for f in files:
-            rows = _delimited_rows(f, delimiter, encoding)
-            first = next((r for r in rows if r[2]), None)
+            rows = iter_delimited(f, delimiter, encoding)
+            first = next(rows, None)
             if first is None:
                 raise DataError(f"{f}: no rows (the file is empty)")
             this = [h.strip() for h in first[2]]
             for c in (text_column, label_column):
                 if c not in this:
-                    raise DataError(f"{f}: line {first[0]}: no column {c!r} in the header (columns: "
-                                    f"{', '.join(this) or 'none'}); choose with text_column= / label_column= "
-                                    "(--text-column / --label-column)")
+                    raise no_column(str(f), c, this, first[0])
             if header is None:
                 header = this
                 ti, li = header.index(text_column), header.index(label_column)
@@ -511,13 +486,7 @@ def _read_delimited(files: list[Path], name: str, delimiter: str, text_column: s
                                 f"({', '.join(this)} vs {', '.join(header)})")
             assert b is not None
             b.start_file(f)
-            width = len(header)
-            for start, end, row in rows:
-                if not row:
-                    continue  # a blank line is not a record
-                if len(row) != width:
-                    span = f" (one record over lines {start}-{end}: an unbalanced quote?)" if end > start else ""
-                    raise DataError(f"{f}: line {start}: {len(row)} field(s), the header has {width}{span}")
+            for start, _, row in rows:  # blank lines skipped, field counts checked by the reader
                 b.add(row[ti], row[li], start, [row[i] for i in keep])
             b.end_file("only a header")
         assert b is not None
@@ -600,14 +569,9 @@ def load_jsonl(path: PathArg, split: str | None = None, *, text_column: str = "t
         try:
             for f in files:
                 rows_in_file = 0
-                for n, rec in iter_json_objects(f, iter_lines(f, encoding)):
-                    for c in (text_column, label_column):
-                        if c not in rec:
-                            raise DataError(f"{f}: line {n}: missing field {c!r} (fields: {', '.join(rec)})")
-                    text = rec[text_column]
-                    if not isinstance(text, str):
-                        raise DataError(f"{f}: line {n}: field {text_column!r} must be a string, "
-                                        f"got {type(text).__name__}")
+                fmt = "json" if format_of(f) == "json" else "jsonl"
+                for n, rec in iter_records(f, fmt, require=(text_column, label_column), encoding=encoding):
+                    text = text_value(rec, n, str(f), text_column)
                     if b is None:
                         extra = [k for k in rec if k not in (text_column, label_column)]
                         cols = [f"original_{c}" if c in ("text", "label") else c for c in extra]
@@ -648,6 +612,9 @@ def load_parquet(path: PathArg, split: str | None = None, *, text_column: str = 
 
     def read(files: list[Path]) -> "datasets.Dataset":
         where = str(files[0]) if len(files) == 1 else f"{len(files)} files: {', '.join(map(str, files))}"
+        for f in files:  # the reader every path uses: the same errors (file, row) for a bad file or text
+            for _ in iter_tables(f, text_column):
+                pass
         try:
             with quiet_progress():
                 ds = Dataset.from_parquet([str(f) for f in files], keep_in_memory=bool(in_memory),
@@ -737,9 +704,9 @@ def detect_format(path: PathArg) -> str:
             return "tsv"
         raise DataError(f"{p}: cannot tell which corpus this directory holds; pass the loader name")
     suffix = p.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
+    if format_of(p) in ("jsonl", "json"):
         return "jsonl"
-    if suffix == ".parquet":
+    if format_of(p) == "parquet":
         return "parquet"
     first = _first_line(p)
     if suffix == ".csv":

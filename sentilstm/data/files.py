@@ -1,19 +1,17 @@
-"""Readers for labelled JSONL / CSV / TSV files and for unlabelled text files.
+"""Labelled data (:class:`LabelledData`) from JSONL / JSON / CSV / TSV files, and texts to classify.
 
+Files are read by :mod:`sentilstm.data.readers` (the one reader per format every path uses).
 Every problem is reported with the file and line: invalid UTF-8, malformed JSON, a missing
 ``text`` or ``label`` field, a non-string text, unknown labels (listed with counts), an empty
-file.  Nothing is skipped silently: blank lines in JSONL are the only rows ignored, and those
-are not records.
+file.  Nothing is skipped silently: blank lines in JSONL/CSV are the only lines ignored, and
+those are not records.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,10 @@ from typing import Any
 import numpy as np
 
 from ..labels import LABEL_SYNONYMS, LABELS, UnknownLabelsError, labels_to_ids
+from .formats import DataError, format_of
+from .readers import iter_records, read_texts as _read_texts, text_value
 
-__all__ = ["LabelledData", "DataError", "read_text_file", "read_labelled_jsonl", "read_labelled_csv", "read_texts"]
-
-
-class DataError(ValueError):
-    """A data file could not be read; the message names the file and, where it applies, the line."""
+__all__ = ["LabelledData", "DataError", "read_labelled", "read_labelled_jsonl", "read_labelled_csv", "read_texts"]
 
 
 @dataclass
@@ -107,31 +103,6 @@ class LabelledData:
         return Dataset(table.cast(features.arrow_schema), info=info)
 
 
-def decode_utf8(raw: bytes, name: str) -> str:
-    """``raw`` decoded as UTF-8 (a BOM is ignored); invalid bytes raise DataError with line and column."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise DataError(
-            f"{name}: line {line}, column {col}: invalid UTF-8 (byte 0x{raw[e.start]:02x}); "
-            "re-encode the file as UTF-8"
-        ) from None
-
-
-def read_text_file(path: str | Path) -> str:
-    """The file decoded as UTF-8 (a BOM is ignored); invalid bytes are reported by line."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected a file") from None
-    return decode_utf8(raw, str(path))
-
-
 def _finish(path: Path, texts: list[str], labels: list[Any], label_lines: list[int],
             extra: dict[str, list[Any]], label_map: Any = None) -> LabelledData:
     if not texts:
@@ -170,42 +141,23 @@ def _finish_mapped(path: Path, texts: list[str], labels: list[Any], label_lines:
                         {k: [v[i] for i in keep] for k, v in extra.items()})
 
 
-def iter_json_objects(where: Any, numbered_lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for each non-blank JSON Lines line; malformed lines raise DataError."""
-    for lineno, line in numbered_lines:
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{where}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
-        if not isinstance(rec, dict):
-            raise DataError(f"{where}: line {lineno}: expected a JSON object, got {type(rec).__name__}")
-        yield lineno, rec
-
-
-def read_labelled_jsonl(path: str | Path, text_column: str = "text", label_column: str = "label",
-                        label_map: Any = None) -> LabelledData:
-    """One JSON object per line with ``text_column`` and ``label_column``; other keys kept as extra.
-
-    ``label_map`` (e.g. ``"0:negative,1:neutral,2:positive"``) maps other label values.
-    """
+def read_labelled(path: str | Path, fmt: str | None = None, text_column: str = "text", label_column: str = "label",
+                  label_map: Any = None) -> LabelledData:
+    """Labelled records of a JSONL / JSON / CSV / TSV file (read by :mod:`sentilstm.data.readers`);
+    other fields are kept as extra columns.  ``label_map`` (e.g. ``"0:negative,1:neutral,2:positive"``)
+    maps other label values."""
     path = Path(path)
+    name = str(path)
+    fmt = fmt or format_of(path)
     texts: list[str] = []
     labels: list[Any] = []
     lines: list[int] = []
     extra: dict[str, list[Any]] = {}
-    for lineno, rec in iter_json_objects(path, enumerate(read_text_file(path).splitlines(), 1)):
-        for col in (text_column, label_column):
-            if col not in rec:
-                raise DataError(f"{path}: line {lineno}: missing field {col!r} (fields: {', '.join(rec)})")
-        if not isinstance(rec[text_column], str):
-            raise DataError(
-                f"{path}: line {lineno}: field {text_column!r} must be a string, got {type(rec[text_column]).__name__}"
-            )
-        texts.append(rec[text_column])
+    unit = "row" if fmt == "parquet" else "line"
+    for n, rec in iter_records(path, fmt, require=(text_column, label_column), name=name):
+        texts.append(text_value(rec, n, name, text_column, unit))
         labels.append(rec[label_column])
-        lines.append(lineno)
+        lines.append(n)
         for k, v in rec.items():
             if k not in (text_column, label_column):
                 extra.setdefault(k, [None] * (len(texts) - 1)).append(v)
@@ -215,51 +167,20 @@ def read_labelled_jsonl(path: str | Path, text_column: str = "text", label_colum
     return _finish(path, texts, labels, lines, extra, label_map)
 
 
+def read_labelled_jsonl(path: str | Path, text_column: str = "text", label_column: str = "label",
+                        label_map: Any = None) -> LabelledData:
+    """JSON Lines (or, for a ``.json`` file, a JSON array of records) with ``text_column`` and ``label_column``."""
+    fmt = "json" if Path(path).suffix.lower() == ".json" else "jsonl"
+    return read_labelled(path, fmt, text_column, label_column, label_map)
+
+
 def read_labelled_csv(path: str | Path, text_column: str = "text", label_column: str = "label",
                       delimiter: str = ",", label_map: Any = None) -> LabelledData:
     """A CSV/TSV file with a header row naming ``text_column`` and ``label_column``."""
-    path = Path(path)
-    reader = csv.DictReader(io.StringIO(read_text_file(path), newline=""), delimiter=delimiter)
-    header = reader.fieldnames or []
-    for col in (text_column, label_column):
-        if col not in header:
-            raise DataError(f"{path}: line 1: no column {col!r} in the header (columns: {', '.join(header) or 'none'})")
-    texts: list[str] = []
-    labels: list[Any] = []
-    lines: list[int] = []
-    extra: dict[str, list[Any]] = {c: [] for c in header if c not in (text_column, label_column)}
-    try:
-        for row in reader:
-            if row.get(text_column) is None:
-                raise DataError(f"{path}: line {reader.line_num}: too few fields (no {text_column!r} value)")
-            texts.append(row[text_column])
-            labels.append(row[label_column])
-            lines.append(reader.line_num)
-            for c in extra:
-                extra[c].append(row.get(c))
-    except csv.Error as e:
-        raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({e})") from None
-    return _finish(path, texts, labels, lines, extra, label_map)
+    return read_labelled(path, "tsv" if delimiter == "\t" else "csv", text_column, label_column, label_map)
 
 
 def read_texts(path: str | Path, text_column: str = "text") -> list[str]:
-    """Texts to classify: JSONL/CSV/TSV by ``text_column``, anything else one text per line."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    content = read_text_file(path)
-    if suffix in (".jsonl", ".ndjson"):
-        texts = []
-        for lineno, rec in iter_json_objects(path, enumerate(content.splitlines(), 1)):
-            if not isinstance(rec.get(text_column), str):
-                raise DataError(f"{path}: line {lineno}: expected an object with a string field {text_column!r}")
-            texts.append(rec[text_column])
-        return texts
-    if suffix in (".csv", ".tsv"):
-        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
-        if text_column not in (reader.fieldnames or []):
-            raise DataError(f"{path}: line 1: no column {text_column!r} in the header")
-        try:
-            return [row[text_column] or "" for row in reader]
-        except csv.Error as e:
-            raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({e})") from None
-    return content.splitlines()
+    """Texts to classify, one per record (see :mod:`sentilstm.data.readers`): a ``.txt`` (or any
+    other suffix) one per line, the ``text_column`` of a .jsonl/.json/.csv/.tsv/.parquet file."""
+    return _read_texts(path, text_column)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from .files import DataError, LabelledData, read_labelled_csv, read_labelled_jsonl
+from .files import LabelledData, read_labelled_csv, read_labelled_jsonl
+from .formats import DataError, format_of, hub_name, looks_local
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -23,8 +24,7 @@ __all__ = ["LOADERS", "DATASETS", "DatasetSpec", "register", "register_dataset",
 
 Loader = Callable[..., LabelledData]
 LOADERS: dict[str, Loader] = {}
-_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv",
-               ".parquet": "parquet"}
+_LABELLED = {"jsonl": "jsonl", "json": "jsonl", "csv": "csv", "tsv": "tsv", "parquet": "parquet"}  # format -> loader
 PathLike = Union[str, Path, Sequence[Union[str, Path]]]
 
 
@@ -90,7 +90,9 @@ def _labelled_adapter(name: str) -> Loader:
 def load_data(path: str | Path, format: str | None = None, **options: Any) -> LabelledData:
     """Load labelled data from ``path`` with the loader ``format`` (default: by extension)."""
     if format is None:
-        format = _EXTENSIONS.get(Path(path).suffix.lower())
+        if Path(path).is_dir():
+            raise DataError(f"{path}: is a directory, expected a file")
+        format = _LABELLED.get(format_of(path, default=None) or "")
         if format is None:
             raise ValueError(
                 f"{path}: cannot tell the format from the extension {Path(path).suffix!r}; "
@@ -117,14 +119,25 @@ def load(name: str, path: PathLike | None = None, split: str | None = None,
          **options: Any) -> "datasets.Dataset | datasets.DatasetDict":
     """Load corpus ``name`` (see ``DATASETS``) from ``path``; a name not registered goes to the hub.
 
+    Only names that cannot be local paths go to the hub (``name`` or ``owner/name``, with no
+    data-file suffix, no leading ``.``/``/``/``~`` and no such file): ``load("my.jsonl")`` for a
+    missing file is an error at once.  ``load("hub", "owner/name")`` always asks the hub.
+
     Returns a Dataset with ``text``, ``label`` (ClassLabel, names in LABELS order) and the corpus'
     id/source columns; a DatasetDict when the input has several splits and ``split`` is None.
     """
     spec = DATASETS.get(name)
     if spec is None:
-        if path is not None:
+        if looks_local(name):  # never ask the hub for what is written as a local path
+            if Path(name).expanduser().exists():
+                raise ValueError(f"{name}: a local path, not a loader name; use load(LOADER, {name!r}) or "
+                                 f"load_dataset({name!r})")
+            raise DataError(f"{name}: no such file or directory")
+        if path is not None or not hub_name(name):
             raise ValueError(f"unknown dataset {name!r} (known: {', '.join(sorted(DATASETS))}); "
-                             "hub datasets take no path")
+                             "hub datasets take no path" if path is not None else
+                             f"unknown dataset {name!r}: not a registered loader, a local path, or a hub name "
+                             "(owner/name)")
         return DATASETS["hub"].loader(name, split=split, **options)
     if path is None and spec.needs_path:
         raise ValueError(f"{name}: needs a path ({spec.files})")

@@ -1,0 +1,90 @@
+"""A faster path to the token ids of a word-level tokenizer, equal to ``tokenizers``' own.
+
+``Tokenizer.encode_batch`` costs about 40 µs per tweet for a ``WordLevel`` model behind a
+``BertPreTokenizer`` (measured on 2 cores: more than the normaliser, and a quarter of what the
+BiLSTM itself costs), mostly building its ``Encoding`` objects.  For such a tokenizer (no
+normalizer, no post-processor, no truncation or padding, plain added tokens) the ids of an
+ASCII text are easy to get exactly in Python:
+
+* added tokens (``[PAD]``, ``[UNK]``, the normaliser's tags) are found first, leftmost-longest,
+  as ``tokenizers``' added vocabulary finds them (each starts with punctuation, so where one
+  starts is always a piece boundary; otherwise this path is not used);
+* ``BertPreTokenizer`` splits the rest on whitespace (Rust's ``char::is_whitespace``: in ASCII
+  tab, LF, VT, FF, CR, space — not Python's ``\\s``, which adds ``\\x1c``-``\\x1f``) and isolates
+  each punctuation character (``is_ascii_punctuation``, i.e. ``string.punctuation``);
+* ``WordLevel`` looks each piece up, ``[UNK]`` when absent.
+
+One regex ``findall`` and one dict lookup per piece: about 14 µs per tweet.  Texts with any
+non-ASCII character go to ``encode_batch`` (Unicode punctuation and whitespace tables are the
+tokenizer's business), so the ids are always ``tokenizers``' own; tested equal on every
+training and dev tweet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["WordLevelIds"]
+
+_RUST_ASCII_WHITESPACE = "\t\n\x0b\x0c\r "
+
+
+class _Vocab(dict):  # type: ignore[type-arg]
+    """token -> id, [UNK]'s id for any other string."""
+
+    def __init__(self, vocab: dict[str, int], unk: int) -> None:
+        super().__init__(vocab)
+        self.unk = unk
+
+    def __missing__(self, key: str) -> int:
+        return self.unk
+
+
+class WordLevelIds:
+    """``texts -> ids`` equal to ``tokenizer.encode_batch(texts, add_special_tokens=False)``'s ids."""
+
+    def __init__(self, tokenizer: Any, vocab: dict[str, int], unk: int, added: list[str]) -> None:
+        self.tokenizer = tokenizer
+        self.vocab = _Vocab(vocab, unk)
+        punct, space = re.escape(string.punctuation), re.escape(_RUST_ASCII_WHITESPACE)
+        tags = "|".join(re.escape(t) for t in sorted(added, key=len, reverse=True))  # longest first
+        self._findall = re.compile((f"{tags}|" if tags else "") + f"[^{punct}{space}]+|[{punct}]").findall
+
+    @classmethod
+    def of(cls, tokenizer: Any) -> "WordLevelIds | None":
+        """The fast path for ``tokenizer`` (a ``tokenizers.Tokenizer``), or None where it does not apply."""
+        spec = json.loads(tokenizer.to_str())
+        model = spec.get("model") or {}
+        if (model.get("type") != "WordLevel" or spec.get("normalizer") is not None
+                or (spec.get("pre_tokenizer") or {}).get("type") != "BertPreTokenizer"
+                or any(spec.get(k) is not None for k in ("post_processor", "truncation", "padding"))):
+            return None
+        vocab = dict(model["vocab"])
+        added = []
+        for tok in spec.get("added_tokens", []):
+            content = tok["content"]
+            # an added token that starts with punctuation starts where the regex looks (every
+            # punctuation character is a piece of its own); other matching rules are not reproduced
+            if (tok.get("single_word") or tok.get("lstrip") or tok.get("rstrip") or not content.isascii()
+                    or not content or content[0] not in string.punctuation
+                    or any(c in _RUST_ASCII_WHITESPACE for c in content)):
+                return None
+            vocab[content] = tok["id"]
+            added.append(content)
+        unk = model.get("unk_token")
+        if unk not in vocab:
+            return None
+        return cls(tokenizer, vocab, vocab[unk], added)
+
+    def __call__(self, texts: Sequence[str]) -> list[list[int]]:
+        lookup, findall = self.vocab.__getitem__, self._findall
+        out: list[list[int] | None] = [list(map(lookup, findall(t))) if t.isascii() else None for t in texts]
+        rest = [i for i, ids in enumerate(out) if ids is None]
+        if rest:
+            for i, enc in zip(rest, self.tokenizer.encode_batch([texts[i] for i in rest], add_special_tokens=False)):
+                out[i] = enc.ids
+        return out  # type: ignore[return-value]
