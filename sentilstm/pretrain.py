@@ -28,11 +28,8 @@ same spread (:func:`extend_vocabulary`); every other unknown word reads as ``[UN
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
-import io
-import json
 import sys
 import time
 from collections import Counter
@@ -134,39 +131,25 @@ def read_task_file(path: str | Path, column: str | None, text_column: str = "tex
     A ``.txt`` (or any other) file is one text a line, unlabelled.  Every problem names the file
     and line (:class:`sentilstm.data.DataError`); no row is skipped except blank JSONL lines.
     """
-    from .data.files import DataError, iter_json_objects, read_text_file, read_texts
+    from .data.files import read_texts
+    from .data.formats import DataError, format_of
+    from .data.readers import iter_records, text_value
 
     path = Path(path)
-    suffix = path.suffix.lower()
     if column is None:
         return read_texts(path, text_column), None
-    content = read_text_file(path)
+    fmt = format_of(path)
+    if fmt not in ("jsonl", "json", "csv", "tsv", "parquet"):
+        raise DataError(f"{path}: a labelled task needs a .jsonl, .json, .csv, .tsv or .parquet file")
     texts: list[str] = []
     labels: list[str] = []
-    if suffix in (".jsonl", ".ndjson"):
-        for lineno, rec in iter_json_objects(path, enumerate(content.splitlines(), 1)):
-            if not isinstance(rec.get(text_column), str):
-                raise DataError(f"{path}: line {lineno}: expected an object with a string field {text_column!r}")
-            value = rec.get(column)
-            if value is None or isinstance(value, (dict, list)):
-                raise DataError(f"{path}: line {lineno}: missing or non-scalar field {column!r}")
-            texts.append(rec[text_column])
-            labels.append(str(value))
-    elif suffix in (".csv", ".tsv"):
-        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
-        for name in (text_column, column):
-            if name not in (reader.fieldnames or []):
-                raise DataError(f"{path}: line 1: no column {name!r} in the header")
-        try:
-            for row in reader:
-                if not row[column]:
-                    raise DataError(f"{path}: line {reader.line_num}: empty {column!r}")
-                texts.append(row[text_column] or "")
-                labels.append(row[column])
-        except csv.Error as e:
-            raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({e})") from None
-    else:
-        raise DataError(f"{path}: a labelled task needs a .jsonl, .csv or .tsv file (got {suffix or 'no suffix'})")
+    name, unit = str(path), "row" if fmt == "parquet" else "line"
+    for n, rec in iter_records(path, fmt, require=(text_column, column), name=name):
+        value = rec.get(column)
+        if value is None or value == "" or isinstance(value, (dict, list)):
+            raise DataError(f"{path}: {unit} {n}: missing, empty or non-scalar field {column!r}")
+        texts.append(text_value(rec, n, name, text_column, unit))
+        labels.append(str(value))
     if not texts:
         raise DataError(f"{path}: no rows")
     return texts, labels

@@ -117,7 +117,7 @@ def test_read_task_file_errors_name_file_and_line(tmp_path):
 
     f = tmp_path / "e.jsonl"
     f.write_text('{"text": "a", "emoji": "x"}\n{"text": "b"}\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"e.jsonl: line 2: missing or non-scalar field 'emoji'"):
+    with pytest.raises(DataError, match=r"e.jsonl: line 2: missing field 'emoji'"):
         read_task_file(f, "emoji")
     texts, labels = read_task_file(f, None)
     assert texts == ["a", "b"] and labels is None
@@ -144,7 +144,7 @@ def test_cli_pretrain_then_train_from_it(tmp_path, train_data):
     doc = json.loads((tmp_path / "m" / "config.json").read_text())
     assert doc["training"]["init"]["encoder"] == str(tmp_path / "enc")
     r = run(main, ["pretrain", "--task", f"{tmp_path / 't.jsonl'}:emoji", "--out", str(tmp_path / "e2")])
-    assert r.exit_code == 1 and "t.jsonl: line 1: missing or non-scalar field 'emoji'" in r.output
+    assert r.exit_code == 1 and "t.jsonl: line 1: missing field 'emoji'" in r.output
     r = run(main, ["train", "--train", str(tmp_path / "t.jsonl"), "--from", str(tmp_path / "m"),
                    "--out", str(tmp_path / "m2")])
     assert r.exit_code == 1 and "not an encoder bundle" in r.output
