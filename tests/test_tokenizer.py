@@ -49,7 +49,7 @@ def test_buckets_cover_all_and_pad(encoder, dev_data):
 
 def test_wordpiece_ids_are_canonical(train_data):
     """Pieces are numbered alphabetically after the special tokens."""
-    enc = TextEncoder.train(train_data.texts[:1000], TokenizerConfig(vocab_size=1500))
+    enc = TextEncoder.train(train_data.texts[:1000], TokenizerConfig(model="wordpiece", vocab_size=1500))
     vocab = sorted(enc.tokenizer.get_vocab(with_added_tokens=False).items(), key=lambda kv: kv[1])
     pieces = [t for t, i in vocab if not (t.startswith("[") or (t.startswith("<") and t.endswith(">")))]
     assert pieces == sorted(pieces)
@@ -65,7 +65,7 @@ def _ordered_vocab(enc):
 
 
 def test_wordlevel_whole_words_and_unk():
-    enc = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=2))
+    enc = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", extra_vocab=None, vocab_size=100, min_frequency=2))
     words = _ordered_vocab(enc)[2 + len(SPECIAL_TAGS):]  # after [PAD], [UNK] and the tags
     assert words == sorted(words) == ["bad", "day", "good", "movie", "the", "was"]  # canonical: alphabetical
     assert enc.tokens("Good movie, terrible day") == ["good", "movie", "[UNK]", "[UNK]", "day"]
@@ -76,9 +76,9 @@ def test_wordlevel_whole_words_and_unk():
 
 
 def test_wordlevel_learnt_vocab_is_capped():
-    enc = TextEncoder.train(TINY * 3, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=1))
+    enc = TextEncoder.train(TINY * 3, TokenizerConfig(model="wordlevel", extra_vocab=None, vocab_size=100, min_frequency=1))
     assert "loved" in enc.tokenizer.get_vocab() and "," in enc.tokenizer.get_vocab()
-    capped = TextEncoder.train(TINY * 3, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=4))
+    capped = TextEncoder.train(TINY * 3, TokenizerConfig(model="wordlevel", extra_vocab=None, vocab_size=100, min_frequency=4))
     assert "loved" not in capped.tokenizer.get_vocab() and capped.vocab_size == 2 + len(SPECIAL_TAGS) + 6
 
 
@@ -87,7 +87,7 @@ def test_wordlevel_extra_glove_vocab():
     from sentilstm.pretrained import load_vectors
 
     index, _ = load_vectors("glove-6b-50d")
-    base = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=2))
+    base = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", extra_vocab=None, vocab_size=100, min_frequency=2))
     enc = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=2,
                                                   extra_vocab="glove-6b-50d:8000"))
     order = _ordered_vocab(enc)
@@ -111,7 +111,6 @@ def test_wordlevel_extra_glove_vocab():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"model": "wordpiece", "extra_vocab": "glove-6b-50d:10"}, "needs tokenizer.model wordlevel"),
     ({"model": "wordlevel", "extra_vocab": "glove-6b-50d"}, "must look like"),
     ({"model": "wordlevel", "extra_vocab": "glove-6b-50d:0"}, "must look like"),
     ({"model": "wordlevel", "extra_vocab": ":100"}, "must look like"),
