@@ -91,7 +91,7 @@ def main() -> int:
     train, dev = load_data(DATA / "train.jsonl"), load_data(DATA / "dev.jsonl")
     config = ClassifierConfig.from_file(args.config)
     if args.seed is not None:
-        config.train.seed = args.seed
+        config = config.override({"train.seed": args.seed})
     encoder = None
     if args.tokenizer:
         from sentilstm.tokenizer import TextEncoder

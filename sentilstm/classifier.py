@@ -8,7 +8,6 @@ instead (same numbers to 1e-5; tested).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import platform
 import sys
@@ -135,16 +134,122 @@ class SentimentClassifier:
     classes_ = np.array(LABELS)
 
     def __init__(self, config: ClassifierConfig | None = None, threads: int | None = None) -> None:
-        self.config = config or ClassifierConfig()
-        self.threads = resolve_threads(threads)
-        limit_tokenizer_threads(self.threads)
-        self.encoder: TextEncoder | None = None
-        self.weights: dict[str, np.ndarray] | None = None
-        self.meta: dict[str, Any] = {}
-        self._runtime: NumpyRuntime | None = None
-        self._engine_weights: dict[str, np.ndarray] | None = None
-        self._keras_model: Any = None
-        self._onnx: Any = None  # OnnxRuntime, built on first use
+        # scikit-learn's contract: __init__ stores its parameters as given and nothing else; what
+        # fit() or load() learn ends with "_" (config_, encoder_, weights_, meta_, runtime_).
+        self.config = config
+        self.threads = threads  # validated when used (scikit-learn: __init__ never raises)
+
+    def _n_threads(self) -> int:
+        """``threads`` resolved (``$SENTILSTM_THREADS``, else this process's CPUs; see :mod:`sentilstm.threads`)."""
+        return resolve_threads(self.threads)
+
+    # -- scikit-learn parameters --------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """``{"config": ..., "threads": ...}``; with ``deep``, also every config field as a dotted key
+        (``"train.epochs"``)."""
+        params: dict[str, Any] = {"config": self.config, "threads": self.threads}
+        if deep:
+            cfg = self.config if self.config is not None else ClassifierConfig()
+            params.update({o.key: cfg.get(o.key) for o in cfg.options()})
+        return params
+
+    def set_params(self, **params: Any) -> "SentimentClassifier":
+        """Set ``config`` and/or dotted config keys (``set_params(**{"train.epochs": 2})``); returns self.
+
+        The config object is replaced by a new one (``ClassifierConfig.override``), never changed.
+        """
+        if "config" in params:
+            self.config = params.pop("config")
+        if "threads" in params:
+            self.threads = params.pop("threads")
+        if params:
+            base = self.config if self.config is not None else ClassifierConfig()
+            self.config = base.override(params)
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return getattr(self, "weights_", None) is not None
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's estimator tags (only called where scikit-learn is installed): a classifier of raw texts."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags(multi_class=True, multi_label=False),
+                    input_tags=InputTags(one_d_array=True, two_d_array=False, string=True))
+
+    # -- learned state (the old names stay as aliases: the rest of the package uses them) ---------
+    @property
+    def encoder(self) -> TextEncoder | None:
+        return getattr(self, "encoder_", None)
+
+    @encoder.setter
+    def encoder(self, value: TextEncoder | None) -> None:
+        self.encoder_ = value
+
+    @property
+    def weights(self) -> dict[str, np.ndarray] | None:
+        return getattr(self, "weights_", None)
+
+    @weights.setter
+    def weights(self, value: dict[str, np.ndarray] | None) -> None:
+        self.weights_ = value
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        if not hasattr(self, "meta_"):
+            self.meta_: dict[str, Any] = {}
+        return self.meta_
+
+    @meta.setter
+    def meta(self, value: dict[str, Any]) -> None:
+        self.meta_ = value
+
+    @property
+    def _runtime(self) -> NumpyRuntime | None:
+        return getattr(self, "runtime_", None)
+
+    @_runtime.setter
+    def _runtime(self, value: NumpyRuntime | None) -> None:
+        self.runtime_ = value
+
+    @property
+    def _onnx(self) -> Any:
+        return self.__dict__.get("_onnx_cache")
+
+    @_onnx.setter
+    def _onnx(self, value: Any) -> None:
+        self.__dict__["_onnx_cache"] = value
+
+    @property
+    def _engine_weights(self) -> dict[str, np.ndarray] | None:
+        return self.__dict__.get("_engine_weights_cache")
+
+    @_engine_weights.setter
+    def _engine_weights(self, value: dict[str, np.ndarray] | None) -> None:
+        self.__dict__["_engine_weights_cache"] = value
+
+    @property
+    def _effective_config(self) -> ClassifierConfig:
+        """``config_`` once fitted or loaded, else the parameter (or the defaults)."""
+        fitted = getattr(self, "config_", None)
+        return fitted if fitted is not None else (self.config if self.config is not None else ClassifierConfig())
+
+    def _set_learned(self, config: ClassifierConfig, encoder: TextEncoder, weights: dict[str, np.ndarray],
+                     meta: dict[str, Any], where: Any = None) -> None:
+        """Set the learned state together (fit, load); the engines are rebuilt from it."""
+        learned = ("config_", "encoder_", "weights_", "meta_", "runtime_")
+        self.config_, self.encoder_, self.weights_, self.meta_ = config, encoder, weights, meta
+        try:
+            self._reset_engines()
+        except KeyError as e:
+            for name in learned:
+                self.__dict__.pop(name, None)
+            raise ValueError(f"{where}: weights.npz lacks weight {e} required by config.json's model") from None
+        except ValueError as e:  # a malformed calibration record
+            for name in learned:
+                self.__dict__.pop(name, None)
+            raise ValueError(f"{Path(where) if where is not None else DEFAULT_BUNDLE}/config.json: {e}") from None
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod
@@ -162,16 +267,10 @@ class SentimentClassifier:
             raise BundleError(f"{path}: an encoder bundle (from `sentilstm pretrain`), not a classifier; "
                               f"fine-tune it first: sentilstm train --from {path} ...")
         clf = cls(bundle.config, threads=threads)
-        clf.encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
-        clf.weights = bundle.weights
-        clf.meta = bundle.meta
-        clf.meta["path"] = str(Path(path) if path is not None else "default")
-        try:
-            clf._reset_engines()
-        except KeyError as e:
-            raise ValueError(f"{path}: weights.npz lacks weight {e} required by config.json's model") from None
-        except ValueError as e:  # a malformed calibration record
-            raise ValueError(f"{Path(path) if path is not None else DEFAULT_BUNDLE}/config.json: {e}") from None
+        limit_tokenizer_threads(threads)
+        encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
+        meta = {**bundle.meta, "path": str(Path(path) if path is not None else "default")}
+        clf._set_learned(bundle.config, encoder, bundle.weights, meta, where=path)
         return clf
 
     @property
@@ -184,16 +283,16 @@ class SentimentClassifier:
         if self._engine_weights is None:
             from .calibration import apply_calibration
 
-            self._engine_weights = apply_calibration(self.config.model, self.weights,  # type: ignore[arg-type]
+            self._engine_weights = apply_calibration(self.config_.model, self.weights,  # type: ignore[arg-type]
                                                      self.meta.get("calibration"))
         return self._engine_weights
 
     def _reset_engines(self) -> None:
         """Drop every engine built so far (weights or calibration changed); rebuild the NumPy one."""
         self._engine_weights = None
-        self._keras_model = None
+        self.__dict__.pop("_keras_model", None)
         self._onnx = None
-        self._runtime = NumpyRuntime(self.config.model, self.engine_weights)
+        self.runtime_ = NumpyRuntime(self.config_.model, self.engine_weights)
 
     def calibrate(self, texts: Texts, labels: Any, method: str = "auto",
                   source: str | None = None) -> "SentimentClassifier":
@@ -210,7 +309,7 @@ class SentimentClassifier:
         assert self.encoder is not None
         x = _as_texts(texts)
         y = _as_label_ids(labels, len(x))
-        record, probs = fit_calibration(self.config.model, self.weights, self.encoder.encode(x),  # type: ignore[arg-type]
+        record, probs = fit_calibration(self.config_.model, self.weights, self.encoder.encode(x),  # type: ignore[arg-type]
                                         y, method, source=source)
         self.meta = {k: v for k, v in self.meta.items() if k != "calibration"}
         if record is not None:
@@ -232,8 +331,8 @@ class SentimentClassifier:
         self._check_fitted()
         assert self.encoder is not None and self.weights is not None
         meta = {k: v for k, v in self.meta.items() if k != "path"}
-        return save_bundle(path, Bundle(self.config, self.encoder.to_str(), self.weights, meta), overwrite=overwrite,
-                           inputs=inputs)
+        return save_bundle(path, Bundle(self._effective_config, self.encoder.to_str(), self.weights, meta),
+                           overwrite=overwrite, inputs=inputs)
 
     # -- training -----------------------------------------------------------------------------
     def fit(
@@ -249,15 +348,16 @@ class SentimentClassifier:
         strategy: str | None = None,
         allow_missing_classes: bool = False,
     ) -> "SentimentClassifier":
-        """Train tokenizer and model on ``texts``/``labels``; early-stop on ``dev`` AvgRec.
+        """Train tokenizer and model on ``texts``/``labels`` (``fit(X, y)``); returns self.
 
-        Without ``dev``, a seeded, stratified 10 % of the training data is held out for it.
-        ``config.train.init``: ``"default"`` fine-tunes the encoder shipped in the package, a path
-        fine-tunes that encoder bundle (``sentilstm pretrain``), ``"scratch"`` trains a tokenizer
-        and the whole network from GloVe only.  An encoder brings its tokenizer (plus the training
-        texts' words it lacks, see :func:`sentilstm.pretrain.extend_vocabulary`) and fixes the
-        architecture.
-        ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one (the
+        ``config`` (optional) replaces the ``config`` parameter, as ``set_params(config=...)``.
+        The learned state is ``config_`` (the config with ``model.vocab_size`` set), ``encoder_``,
+        ``weights_``, ``meta_``; no config object is changed. Without ``dev``, a seeded, stratified 10 % of the training data is held out for it.
+        ``train.init``: ``"default"`` fine-tunes the encoder shipped in the package, a path fine-tunes
+        that encoder bundle (``sentilstm pretrain``), ``"scratch"`` trains a tokenizer and the whole
+        network from GloVe only.  An encoder brings its tokenizer (plus the training texts' words it
+        lacks, see :func:`sentilstm.pretrain.extend_vocabulary`) and fixes the architecture.
+        ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one (an
         encoder's weights are still used unless ``train.init`` is ``"scratch"``).
         ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
         ``config.train.strategy``; see :mod:`sentilstm.distributed`).
@@ -266,13 +366,20 @@ class SentimentClassifier:
         Training that diverges (a NaN or infinite loss or weight) raises
         :class:`~sentilstm.training.TrainingDiverged` and leaves the classifier unfitted.
         """
-        from .training import train_model  # imports Keras
+        try:
+            from .training import train_model  # imports Keras
+        except ImportError as e:
+            if (e.name or "").split(".")[0] not in ("keras", "tensorflow"):
+                raise
+            raise ImportError('training needs the training extra: pip install "sentilstm[train]"', name=e.name) from e
 
         if config is not None:
             self.config = config
+        limit_tokenizer_threads(self._n_threads())
+        cfg = self.config if self.config is not None else ClassifierConfig()
         if strategy is not None:
-            self.config.train = dataclasses.replace(self.config.train, strategy=strategy)
-        tc = self.config.train
+            cfg = cfg.override({"train.strategy": strategy})
+        tc = cfg.train
         x = _as_texts(texts)
         y = _as_label_ids(labels, len(x))
         if not x:
@@ -302,33 +409,30 @@ class SentimentClassifier:
         if tc.init != "scratch":
             from .pretrain import fine_tune_setup
 
-            self.config, encoder_from, init_weights, provenance = fine_tune_setup(self.config, x, tc.init, out)
+            cfg, encoder_from, init_weights, provenance = fine_tune_setup(cfg, x, tc.init, out)
             if tokenizer is None:
                 tokenizer = encoder_from
-            elif tokenizer.tokenizer.get_vocab_size() < encoder_from.vocab_size:
+            elif tokenizer.vocab_size < encoder_from.vocab_size:
                 raise ValueError("the tokenizer given does not extend the encoder's vocabulary")
-            self.config.model.vocab_size = tokenizer.vocab_size
         if tc.strategy != "default":  # tf.distribute; the chief's tokenizer is shared with all workers
             from .distributed import get_strategy, shared_encoder
 
             dist = get_strategy(tc.strategy)
-            encoder = shared_encoder(dist, x, self.config.tokenizer, tokenizer)
+            encoder = shared_encoder(dist, x, cfg.tokenizer, tokenizer)
         else:
-            encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, self.config.tokenizer)
-        result = train_model(encoder, self.config, encoder.encode(x), y, encoder.encode(dx), dy,
+            encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, cfg.tokenizer)
+        cfg = cfg.override({"model.vocab_size": encoder.vocab_size})
+        result = train_model(encoder, cfg, encoder.encode(x), y, encoder.encode(dx), dy,
                              verbose=verbose, out=out, strategy=dist, init_weights=init_weights)
         from .training import check_finite_weights
 
         check_finite_weights(result.weights, "in the final weights")
-        self.encoder = encoder
-        self.weights = result.weights
-        self.meta = {}
 
         def counts(ids: np.ndarray) -> dict[str, int]:
             return dict(zip(LABELS, map(int, np.bincount(ids, minlength=len(LABELS)))))
 
         summary = data_summary or {}
-        self.meta = {
+        meta = {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "versions": _versions(),
             "training": {
@@ -337,12 +441,13 @@ class SentimentClassifier:
                 "best_epoch": result.best_epoch,
                 "epochs_run": result.history[-1]["epoch"] if result.history else 0,
                 "train_time_s": round(time.perf_counter() - started, 1),
-                **({"init": provenance} if provenance else {"init": "scratch"}),
+                "init": provenance or "scratch",
                 "history": result.history,
                 **({"members": result.members} if result.members else {}),
             },
             "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
         }
+        self._set_learned(cfg, encoder, result.weights, meta)
         # Fit the calibration on the same dev data (every worker alike: identical weights), with
         # dev metrics and bootstrap intervals for the model card.
         self.calibrate(dx, dy, method=tc.calibration, source=dev_source if dev is None else
@@ -355,19 +460,19 @@ class SentimentClassifier:
 
     # -- inference ----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if self.encoder is None or self.weights is None:
+        if getattr(self, "encoder_", None) is None or getattr(self, "weights_", None) is None:
             raise RuntimeError("this SentimentClassifier is not fitted: call fit() or sentilstm.load()")
 
     def keras_model(self) -> Any:
         """The Keras model with this classifier's weights (built on first use; imports Keras)."""
         self._check_fitted()
-        if self._keras_model is None:
+        if self.__dict__.get("_keras_model") is None:
             from .model import build_model, set_weight_dict
 
-            model = build_model(self.config.model)
+            model = build_model(self.config_.model)
             set_weight_dict(model, self.engine_weights)
-            self._keras_model = model
-        return self._keras_model
+            self.__dict__["_keras_model"] = model
+        return self.__dict__["_keras_model"]
 
     def encode(self, texts: Texts) -> list[list[int]]:
         self._check_fitted()
@@ -382,8 +487,8 @@ class SentimentClassifier:
 
             if not onnxruntime_available():
                 raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
-            self._onnx = OnnxRuntime.from_weights(self.config.model, self.engine_weights,  # type: ignore[arg-type]
-                                                  workers=self.threads)
+            self._onnx = OnnxRuntime.from_weights(self.config_.model, self.engine_weights,  # type: ignore[arg-type]
+                                                  workers=self._n_threads())
         return self._onnx
 
     def predict_proba(self, texts: Texts, batch_size: int = 256, engine: str = "auto") -> np.ndarray:
@@ -400,6 +505,7 @@ class SentimentClassifier:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
         self._check_fitted()
         assert self.encoder is not None
+        limit_tokenizer_threads(self._n_threads())  # before this process's first batch (threads.py)
         items = _as_texts(texts)
         if engine == "auto":
             from .onnx_runtime import onnxruntime_available
@@ -417,14 +523,15 @@ class SentimentClassifier:
                 out[idx] = runtime(x)
 
             batches = list(TextEncoder.buckets(seqs, batch_size, multiple=1))
+            threads = self._n_threads()
             with single_blas_thread():  # small matmuls: extra BLAS threads only slow it (threads.py)
-                if self.threads == 1 or len(batches) == 1:
+                if threads == 1 or len(batches) == 1:
                     for idx, x in batches:
                         run(idx, x)
                 else:  # batches side by side on `threads` threads (NumPy releases the GIL); same numbers
                     from concurrent.futures import ThreadPoolExecutor
 
-                    with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
+                    with ThreadPoolExecutor(min(threads, len(batches))) as pool:
                         for f in [pool.submit(run, idx, x) for idx, x in batches]:
                             f.result()
             return out
@@ -438,8 +545,15 @@ class SentimentClassifier:
         """The most probable label of each text."""
         return [LABELS[i] for i in self.predict_proba(texts, batch_size).argmax(axis=1)]
 
-    def score(self, texts: Texts, labels: Any) -> dict[str, Any]:
-        """Metrics (AvgRec, F1PN, macro-F1, accuracy, per class) on labelled data."""
+    def score(self, texts: Texts, labels: Any) -> float:
+        """AvgRec (macro-averaged recall, SemEval-2017's main measure) on labelled data, as a float.
+
+        scikit-learn's ``score`` (higher is better); :meth:`scores` gives every metric.
+        """
+        return float(self.scores(texts, labels)["avg_recall"])
+
+    def scores(self, texts: Texts, labels: Any) -> dict[str, Any]:
+        """Metrics (AvgRec, F1PN, macro-F1, accuracy, per class, confusion) on labelled data."""
         from .metrics import classification_scores
 
         x = _as_texts(texts)
@@ -469,7 +583,7 @@ class SentimentClassifier:
         return int(sum(np.prod(w.shape) for w in self.weights.values()))  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
-        m = self.config.model
+        m = self._effective_config.model
         state = "fitted" if self.weights is not None else "not fitted"
         kind = "BiLSTM" if m.bidirectional else "LSTM"
         return f"SentimentClassifier({kind} {m.layers}x{m.units}, emb {m.embedding_dim}, {state})"

@@ -7,8 +7,7 @@ Errors are one line on stderr and exit status 1 (``sentilstm --debug ...`` shows
 
 from __future__ import annotations
 
-import csv
-import io
+import importlib
 import json
 import os
 import sys
@@ -19,8 +18,10 @@ import click
 
 from . import __version__
 from .classifier import MIN_CLASS_EXAMPLES
+from .cli_options import (Command, Option, add_global_options, config_from_options, config_options, gather_texts,
+                          missing_extra, pop_config_options, stdin_piped,
+                          data_options, with_data_options)
 from .fileio import OVERWRITE_HELP
-from .config import ModelConfig, TokenizerConfig, TrainConfig
 
 EXAMPLES = """
 \b
@@ -28,10 +29,24 @@ Examples:
   sentilstm predict "I love this product!" "The service was terrible."
   echo "what a day" | sentilstm predict --format json -
   sentilstm predict --file tweets.txt --format csv > scored.csv
-  sentilstm train --train train.jsonl --dev dev.jsonl --out my-model
-  sentilstm evaluate --model my-model --data dev.jsonl
-  sentilstm info --model my-model
+  sentilstm train --data train.jsonl --dev dev.jsonl -o my-model
+  sentilstm evaluate -m my-model --data dev.jsonl
+  sentilstm info -m my-model
+
+\b
+Everywhere: -m/--model is the model, -o/--out what a command writes, TEXT / -f/--file
+the texts, --data labelled data; --debug and -V/--version go before or after the command.
 """
+
+# The commands defined in other modules: registered here, imported when one of them runs.
+LAZY_COMMANDS = {
+    "datasets": "sentilstm.cli_datasets:datasets",
+    "explain": "sentilstm.cli_explain:explain",
+    "export": "sentilstm.cli_export:export",
+    "report": "sentilstm.cli_report:report",
+    "calibrate": "sentilstm.cli_calibrate:calibrate",
+    "pretrain": "sentilstm.cli_pretrain:pretrain",
+}
 
 
 def _threads_option(fn: Any) -> Any:
@@ -43,7 +58,23 @@ def _threads_option(fn: Any) -> Any:
 
 
 class _Group(click.Group):
-    """A click group that turns exceptions into one clear line and a non-zero exit."""
+    """A click group that turns exceptions into one clear line and a non-zero exit.
+
+    Its commands: those defined below with ``@main.command`` and :data:`LAZY_COMMANDS`; every one
+    also accepts the global options (``--debug``, ``-V/--version``) after its name.
+    """
+
+    command_class = Command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in LAZY_COMMANDS:
+            module, _, attr = LAZY_COMMANDS[name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        cmd = self.commands.get(name)
+        return add_global_options(cmd, __version__) if cmd is not None else None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -59,7 +90,7 @@ class _Group(click.Group):
         except Exception as e:  # noqa: BLE001 - the boundary where errors become messages
             if (ctx.obj or {}).get("debug") or os.environ.get("SENTILSTM_DEBUG"):
                 raise
-            msg = str(e) or type(e).__name__
+            msg = missing_extra(e, ctx.invoked_subcommand) or str(e) or type(e).__name__
             if isinstance(e, (MemoryError, RecursionError)):
                 msg = f"{type(e).__name__}: {msg}"
             click.echo(f"Error: {msg}", err=True)
@@ -83,41 +114,8 @@ def main(ctx: click.Context, debug: bool) -> None:
     warnings.formatwarning = lambda message, category, *_a, **_k: f"Warning: {message}\n"
 
 
-def _stdin() -> Any:
-    """The binary stdin, or a one-line error if it is closed or cannot be read."""
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:
-        raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
-    return stream
-
-
-def _stdin_piped() -> bool:
-    """Whether stdin may hold input to read: open and not a terminal."""
-    try:
-        return sys.stdin is not None and not sys.stdin.isatty()
-    except (OSError, ValueError):  # closed or invalid descriptor: there is nothing to read
-        return False
-
-
-def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) -> list[str]:
-    from .data.readers import read_texts
-
-    stdin_wanted = texts == ("-",) or file == "-" or (not texts and file is None and _stdin_piped())
-    if file is not None and texts:
-        raise click.UsageError("give TEXT arguments or --file, not both")
-    if stdin_wanted or file is not None:
-        if stdin_wanted:  # stdin is plain text: one text per line, split on \n only
-            name, found = "<stdin>", read_texts(_stdin(), fmt="text", name="<stdin>")
-        else:
-            name, found = str(file), read_texts(file, text_column=text_column)
-        if not found:
-            raise click.ClickException(f"{name}: empty input, nothing to classify")
-        return found
-    if not texts:
-        if sys.stdin is None:
-            raise click.ClickException("<stdin>: closed; give TEXT arguments, --file PATH, or pipe text on stdin")
-        raise click.UsageError("nothing to classify: give TEXT arguments, --file PATH, or pipe text on stdin")
-    return list(texts)
+_gather_texts = gather_texts  # the old private names (see cli_options)
+_stdin_piped = stdin_piped
 
 
 @main.command()
@@ -130,7 +128,7 @@ def _gather_texts(texts: tuple[str, ...], file: str | None, text_column: str) ->
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle directory [default: shipped model].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--text-column", default="text", show_default=True, help="Column holding the text in .jsonl/.csv files.")
-@click.option("--out", "out_path", type=click.Path(), default=None,
+@click.option("-o", "--out", "out_path", type=click.Path(), default=None,
               help="With --file: write the file's columns + label, p_negative, p_neutral, p_positive to OUT, "
                    "streaming big files, in the format its name says (.parquet, .csv, .tsv, .jsonl, .json); "
                    "--format is then not used. OUT may not be the input, and an existing file is replaced "
@@ -158,7 +156,8 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
     Output columns (--format text): label, its probability, the text.
     json/jsonl records: {"text", "label", "probabilities": {label: p}}.
     """
-    from . import LABELS, load
+    from . import load
+    from .display import Predictions
 
     if out_path is not None or engine is not None or workers is not None or out_format or overwrite:
         if out_path is None:
@@ -175,30 +174,9 @@ def predict(texts: tuple[str, ...], file: str | None, fmt: str, model: str | Non
         click.echo(f"scored {done['rows']} texts from {file} -> {out_path} ({done['format']}, {done['engine']}, "
                    f"{done['seconds']:.1f}s)", err=True)
         return
-    inputs = _gather_texts(texts, file, text_column)
-    probs = load(model, threads=threads).predict_proba(inputs, batch_size=batch_size) if inputs else []
-    out = sys.stdout
-    records = [
-        {"text": t, "label": LABELS[int(p.argmax())],
-         "probabilities": {lab: round(float(v), 6) for lab, v in zip(LABELS, p)}}
-        for t, p in zip(inputs, probs)
-    ]
-    if fmt == "text":
-        for r in records:
-            shown = " ".join(r["text"].split())
-            out.write(f"{r['label']:<8}  {r['probabilities'][r['label']]:.2f}  {shown}\n")
-    elif fmt == "json":
-        out.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "jsonl":
-        for r in records:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
-    else:
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(["text", "label", *(f"p_{lab}" for lab in LABELS)])
-        for r in records:
-            w.writerow([r["text"], r["label"], *(r["probabilities"][lab] for lab in LABELS)])
-        out.write(buf.getvalue())
+    inputs = gather_texts(texts, file, text_column)
+    probs = load(model, threads=threads).predict_proba(inputs, batch_size=batch_size)
+    sys.stdout.write(Predictions(inputs, probs).render(fmt))
 
 
 def _load_data(path: str | None, data_format: str | None, text_column: str, label_column: str,
@@ -220,104 +198,55 @@ def _load_data(path: str | None, data_format: str | None, text_column: str, labe
     return LabelledData.from_dataset(ds, source=":".join(x for x in (dataset, ds_path, split) if x))
 
 
-_data_options = [
-    click.option("--data-format", default=None, help="Loader for FILE (jsonl, csv, tsv, semeval2017, sst, ...) "
-                                                      "[default: by extension]; see `sentilstm datasets list`."),
-    click.option("--text-column", default="text", show_default=True),
-    click.option("--label-column", default="label", show_default=True),
-    click.option("--dataset", default=None, help="Instead of a file: a registered corpus (or hub dataset) name."),
-    click.option("--path", "ds_path", default=None, help="With --dataset: its file or directory."),
-    click.option("--split", default=None, help="With --dataset: the split to use (train/validation/test/...)."),
-    click.option("--label-map", default=None, help="Map raw labels, e.g. '0:negative,1:neutral,2:positive'."),
-    click.option("--strict", is_flag=True, help="Fail instead of skipping (and reporting) unusable rows."),
-]
-
-
-def _with_data_options(fn: Any) -> Any:
-    for opt in reversed(_data_options):
-        fn = opt(fn)
-    return fn
-
-
-_TRAIN, _MODEL, _TOKENIZER = TrainConfig(), ModelConfig(), TokenizerConfig()  # help texts quote the defaults
+_data_options = data_options  # the old private names (see cli_options)
+_with_data_options = with_data_options
 
 
 @main.command()
-@click.option("--train", "train_path", type=click.Path(), default=None,
+@click.option("--data", "--train", "train_path", cls=Option, deprecated={"--train": "--data"},
+              type=click.Path(), default=None,
               help="Training data (.jsonl or .csv with text and label columns), or use --dataset.")
 @click.option("--dev", "dev_path", type=click.Path(), default=None,
-              help="Development data for early stopping [default: 10% of the training data held out].")
+              help="Development data for the dev checks [default: 10% of the training data held out].")
 @click.option("--dev-split", default=None, help="With --dataset: the split used as development data.")
-@click.option("--out", "out_dir", required=True, type=click.Path(),
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(),
               help="Bundle directory to write: a new name, an empty directory or a bundle (replaced); checked "
                    "before training starts.")
 @click.option("--overwrite", is_flag=True, help=OVERWRITE_HELP)
 @click.option("--allow-missing-classes", is_flag=True,
               help=f"Train even if a class has fewer than {MIN_CLASS_EXAMPLES} training examples (by default "
                    f"an error: such a model would never predict it).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="JSON config ({\"tokenizer\": {...}, \"model\": {...}, \"train\": {...}}); options below override it.")
-@click.option("--from", "init", default=None, metavar="default|scratch|PATH",
-              help="Start from this pretrained encoder: 'default' (shipped in the package), an encoder bundle "
-                   "written by `sentilstm pretrain`, or 'scratch' (no pretraining; GloVe vectors only) "
-                   f"[default: {_TRAIN.init}].")
-@click.option("--epochs", type=click.IntRange(min=1), default=None, help=f"Epochs [default: {_TRAIN.epochs}].")
-@click.option("--batch-size", type=click.IntRange(min=1), default=None, help=f"[default: {_TRAIN.batch_size}]")
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None,
-              help=f"Adam [default: {_TRAIN.learning_rate:g}].")
-@click.option("--patience", type=click.IntRange(min=1), default=None, help="Epochs without dev AvgRec gain before stopping [default: 2].")
-@click.option("--units", type=click.IntRange(min=1), default=None, help="LSTM units per direction [default: 128].")
-@click.option("--embedding-dim", type=click.IntRange(min=1), default=None, help=f"[default: {_MODEL.embedding_dim}]")
-@click.option("--layers", type=click.IntRange(min=1), default=None, help="Stacked LSTM layers [default: 1].")
-@click.option("--bidirectional/--unidirectional", default=None, help="[default: bidirectional]")
-@click.option("--pooling", default=None, help="Comma-separated: max, mean, attention [default: max,mean].")
-@click.option("--tokenizer", "tokenizer_model", type=click.Choice(["wordlevel", "wordpiece", "bpe"]), default=None,
-              help=f"Tokenizer model, with --from scratch [default: {_TOKENIZER.model}].")
-@click.option("--vocab-size", type=click.IntRange(min=100), default=None,
-              help=f"With --from scratch [default: {_TOKENIZER.vocab_size}]")
-@click.option("--seed", type=int, default=None, help="Random seed [default: 13].")
-@click.option("--max-train-examples", type=click.IntRange(min=1), default=None, help="Use only the first N training rows.")
-@click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default=None,
-              help="tf.distribute: mirrored = this machine's devices; multi-worker = the cluster in TF_CONFIG "
-                   "(run the same command on every worker; the chief saves) [default: default].")
+@config_options()
 @_with_data_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; epoch lines only.")
 def train(train_path: str | None, dev_path: str | None, dev_split: str | None, out_dir: str,
-          config_path: str | None, quiet: bool, data_format: str | None, text_column: str, label_column: str,
-          dataset: str | None, ds_path: str | None, split: str | None, label_map: str | None,
-          strict: bool, overwrite: bool = False, allow_missing_classes: bool = False, **overrides: Any) -> None:
+          config_path: str | None, set_values: tuple[str, ...], quiet: bool, data_format: str | None,
+          text_column: str, label_column: str, dataset: str | None, ds_path: str | None, split: str | None,
+          label_map: str | None, strict: bool, overwrite: bool = False, allow_missing_classes: bool = False,
+          **options: Any) -> None:
     """Train a model and write it as a bundle directory.
 
-    By default fine-tunes the pretrained encoder shipped in the package (`--from`), prints dev
-    metrics during training, and saves the final weights (train.keep; "best" keeps the best dev
-    checkpoint and stops early). `--from scratch` trains a tokenizer and the whole network.
+    By default fine-tunes the pretrained encoder shipped in the package (--from default; an
+    encoder written by `sentilstm pretrain`: --from PATH; none: --from scratch, which also trains
+    the tokenizer) and prints dev metrics as it goes. Which weights are
+    kept is train.keep: "best" (the dev checkpoint with the best AvgRec; training stops after
+    --patience epochs without a gain) or "last" (the final weights, every epoch run). Config
+    values come from --config, then the options below, then --set; every default shown is the
+    config dataclass default.
     """
-    from .config import ClassifierConfig
     from .fileio import check_output
     from .metrics import format_headline
 
     inputs = [train_path, dev_path, config_path, ds_path]
     check_output(out_dir, "bundle", overwrite=overwrite, inputs=inputs)  # before any loading or training
-    config = ClassifierConfig.from_file(config_path) if config_path else ClassifierConfig()
-    sections = {"epochs": "train", "batch_size": "train", "learning_rate": "train", "patience": "train",
-                "seed": "train", "max_train_examples": "train", "units": "model", "embedding_dim": "model",
-                "layers": "model", "bidirectional": "model", "pooling": "model", "vocab_size": "tokenizer",
-                "tokenizer_model": "tokenizer", "strategy": "train", "init": "train"}
-    data = config.to_dict()
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        if key == "pooling":
-            value = [p.strip() for p in value.split(",") if p.strip()]
-        data[sections[key]]["model" if key == "tokenizer_model" else key] = value
-    config = ClassifierConfig.from_dict(data, where="options")
+    config = config_from_options(config_path, pop_config_options(options), set_values)
     if config.train.strategy == "multi-worker":
         from .distributed import cluster_spec
 
         cluster_spec()  # a clear error now if TF_CONFIG is missing or malformed
 
     tr = _load_data(train_path, data_format, text_column, label_column, dataset, ds_path,
-                    split or (None if train_path else "train"), label_map, what="--train", strict=strict)
+                    split or (None if train_path else "train"), label_map, what="--data", strict=strict)
     dv = None
     if dev_path or (dataset and dev_split):
         dv = _load_data(dev_path, data_format, text_column, label_column, dataset, ds_path, dev_split, label_map,
@@ -353,18 +282,24 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
 @_with_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--report", "report_dir", type=click.Path(), default=None,
-              help="Also write a full report (JSON, Markdown, HTML, PNG plots) to this directory: a new name, an "
-                   "empty directory or a report (replaced); checked before the evaluation starts.")
-@click.option("--overwrite", is_flag=True, help="With --report: r" + OVERWRITE_HELP[1:])
+@click.option("-o", "--out", "--report", "report_dir", cls=Option, deprecated={"--report": "-o/--out"},
+              type=click.Path(), default=None,
+              help="Also write the full report (report.json, report.md, report.html, PNG plots) to this directory: "
+                   "a new name, an empty directory or a report (replaced); checked before the evaluation starts.")
+@click.option("--overwrite", is_flag=True, help="With -o/--out: r" + OVERWRITE_HELP[1:])
 @_threads_option
 def evaluate(model: str | None, data_path: str | None, data_format: str | None, text_column: str,
              label_column: str, fmt: str, batch_size: int, dataset: str | None = None, ds_path: str | None = None,
              split: str | None = None, label_map: str | None = None, strict: bool = False,
              report_dir: str | None = None, overwrite: bool = False, threads: int | None = None) -> None:
-    """Score a model on labelled data: AvgRec, F1PN, macro-F1, accuracy, per class, confusion."""
-    from . import LABELS, load
-    from .metrics import classification_scores
+    """Score a model on labelled data: AvgRec, F1PN, macro-F1 and accuracy with 95 % bootstrap
+    intervals, per class, confusion, calibration, slices and the most confident errors.
+
+    The same Report as sentilstm.evaluate() in Python: --format text prints Report.summary(),
+    json the report without its per-example arrays.
+    """
+    from . import load
+    from .reports import evaluate as build_report
 
     inputs = [data_path, ds_path, model]
     if report_dir is not None:
@@ -375,35 +310,15 @@ def evaluate(model: str | None, data_path: str | None, data_format: str | None, 
 
         renderer = PlotRenderer()  # imports matplotlib in a helper process while data and model load
     elif overwrite:
-        raise click.UsageError("--overwrite goes with --report DIR")
+        raise click.UsageError("--overwrite goes with -o/--out DIR")
     data = _load_data(data_path, data_format, text_column, label_column, dataset, ds_path, split, label_map,
                       strict=strict)
-    data_path = data_path or data.source
-    clf = load(model, threads=threads)
+    rep = build_report(load(model, threads=threads), data, batch_size=batch_size)
+    click.echo(rep.to_json(examples=False) if fmt == "json" else rep.summary(), nl=fmt != "json")
     if report_dir is not None:
-        from .reports import evaluate as build_report
-
-        rep = build_report(clf, data, batch_size=batch_size)
         with renderer:
             rep.save(report_dir, renderer, overwrite=overwrite, inputs=inputs)
-        click.echo(rep.to_json(examples=False) if fmt == "json" else rep.summary(), nl=fmt != "json")
         click.echo(f"report written to {report_dir}/ (report.json, report.md, report.html, PNGs)", err=True)
-        return
-    scores = classification_scores(data.labels, clf.predict_proba(data.texts, batch_size=batch_size).argmax(axis=1))
-    if fmt == "json":
-        click.echo(json.dumps({"model": model or "default", "data": data_path, **scores}, indent=2))
-        return
-    click.echo(f"model: {model or 'default (shipped)'}\ndata:  {data_path} ({scores['n']} rows)\n")
-    for key, name in (("avg_recall", "AvgRec"), ("f1_pn", "F1PN"), ("macro_f1", "macro-F1"), ("accuracy", "accuracy")):
-        click.echo(f"  {name:<9} {scores[key]:.4f}")
-    click.echo(f"\n  {'class':<9} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}")
-    for lab in LABELS:
-        pc = scores["per_class"][lab]
-        click.echo(f"  {lab:<9} {pc['precision']:>9.4f} {pc['recall']:>7.4f} {pc['f1']:>7.4f} {pc['support']:>8}")
-    click.echo("\n  confusion (rows = gold, columns = predicted)")
-    click.echo("  " + " " * 9 + "".join(f"{lab:>9}" for lab in LABELS))
-    for lab, row in zip(LABELS, scores["confusion"]):
-        click.echo(f"  {lab:<9}" + "".join(f"{v:>9}" for v in row))
 
 
 @main.command()
@@ -431,16 +346,16 @@ def info(model: str | None, fmt: str, card: bool = False) -> None:
         "model": repr(clf),
         "vocab_size": clf.encoder.vocab_size,
         "parameters": clf.n_parameters,
-        "config": clf.config.to_dict(),
+        "config": clf.config_.to_dict(),
         **{k: clf.meta.get(k) for k in ("created", "versions", "training", "dev_metrics", "calibration")},
     }
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
         return
     click.echo(f"{doc['model']}\npath:        {doc['path']}\nvocabulary:  {doc['vocab_size']} tokens "
-               f"({clf.config.tokenizer.model})\nparameters:  {doc['parameters']:,}")
+               f"({clf.config_.tokenizer.model})\nparameters:  {doc['parameters']:,}")
     click.echo(f"created:     {doc.get('created')}")
-    c = clf.config
+    c = clf.config_
     click.echo(f"model:       emb {c.model.embedding_dim}, {c.model.layers} layer(s) x {c.model.units} units, "
                f"{'bi' if c.model.bidirectional else 'uni'}directional, pooling {'+'.join(c.model.pooling)}")
     t = doc.get("training") or {}
@@ -464,16 +379,6 @@ def info(model: str | None, fmt: str, card: bool = False) -> None:
         click.echo("calibration: none (probabilities as trained; see `sentilstm calibrate`)")
     click.echo("model card:  sentilstm info --card" + (f" --model {model}" if model else ""))
 
-
-from .cli_report import report as _report; main.add_command(_report)  # noqa: E402
-from .cli_datasets import datasets as _datasets; main.add_command(_datasets)  # noqa: E402, E702
-from .cli_explain import explain as _explain; main.add_command(_explain)  # noqa: E402, E702
-from .cli_export import export as _export; main.add_command(_export)  # noqa: E402, E702
-from .cli_calibrate import calibrate as _calibrate  # noqa: E402
-for _option in _data_options:  # the shared data options (cli_calibrate cannot import this module)
-    _option(_calibrate)
-main.add_command(_calibrate)
-from .cli_pretrain import pretrain as _pretrain; main.add_command(_pretrain)  # noqa: E402, E702
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from .cli_options import with_data_options
 from .config import CALIBRATIONS
 
 
@@ -35,13 +36,13 @@ def describe(record: dict[str, Any]) -> str:
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
 @click.option("--data", "data_path", type=click.Path(dir_okay=False), default=None,
               help="Labelled dev data (never the training data), or use --dataset/--path/--split.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Bundle directory to write (the same weights and tokenizer, the calibration in config.json).")
 @click.option("--method", type=click.Choice(CALIBRATIONS), default="auto", show_default=True,
               help="auto: a temperature, or vector scaling where it does better on held-out halves of the data "
                    "without lowering AvgRec; none: remove the calibration.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-# cli.py adds its data options (--data-format, --dataset, ...) when it registers the command
+@with_data_options
 def calibrate(model: str | None, data_path: str | None, out_dir: str, method: str, fmt: str, **data_opts: Any) -> None:
     """Fit a temperature (or vector scaling) on labelled dev data so probabilities match accuracy.
 

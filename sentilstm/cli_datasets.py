@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from .cli_options import Command, Option
+
 __all__ = ["datasets"]
 
 
@@ -46,7 +48,7 @@ def list_datasets(fmt: str) -> None:
 def _parse_option(value: str) -> tuple[str, Any]:
     key, sep, raw = value.partition("=")
     if not sep or not key.strip():
-        raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint="-o/--option")
+        raise click.BadParameter(f"expected KEY=VALUE, got {value!r}", param_hint="--loader-option")
     try:
         parsed: Any = json.loads(raw)
     except json.JSONDecodeError:
@@ -58,7 +60,7 @@ def _fmt_pct(n: int, total: int) -> str:
     return f"{n:>7} {100 * n / total:5.1f}%" if total else f"{n:>7}     -"
 
 
-@datasets.command(name="show")
+@datasets.command(name="show", cls=Command)
 @click.argument("name_or_path")
 @click.argument("path", required=False)
 @click.option("--split", default=None, help="Only this split.")
@@ -69,7 +71,9 @@ def _fmt_pct(n: int, total: int) -> str:
 @click.option("--encoding", default=None, help="File encoding [default: the loader's, utf-8 or latin-1].")
 @click.option("--classes", type=click.Choice(["2", "3", "5"]), default=None, help="SST view [default: 3].")
 @click.option("--strict", is_flag=True, help="Rows that would be skipped are errors instead.")
-@click.option("-o", "--option", "extra", multiple=True, metavar="KEY=VALUE", help="Any other loader option.")
+@click.option("--loader-option", "-o", "--option", "extra", cls=Option, multiple=True, metavar="KEY=VALUE",
+              deprecated={"-o": "--loader-option", "--option": "--loader-option"},
+              help="Any other loader option (repeatable).")
 @click.option("--examples", type=click.IntRange(min=0), default=5, show_default=True, help="Examples per label.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def show(name_or_path: str, path: str | None, split: str | None, text_column: str | None, label_column: str | None,

@@ -17,6 +17,8 @@ __all__ = ["explain"]
 
 @click.command("explain")
 @click.argument("texts", nargs=-1)
+@click.option("-f", "--file", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Read texts from a file: one per line, or the text column of a .jsonl/.csv/.tsv; '-' = stdin.")
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
               help="text: coloured terminal view; json: an array with one object per text; html: a page.")
@@ -30,14 +32,14 @@ __all__ = ["explain"]
                    "An existing FILE is replaced only if it is a sentilstm html/json explanation.")
 @click.option("--overwrite", is_flag=True, help="With --out: r" + OVERWRITE_HELP[1:])
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: when stdout is a terminal].")
-def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, steps: int | None,
+def explain(texts: tuple[str, ...], file: str | None, model: str | None, fmt: str, method: str, steps: int | None,
             out_path: str | None, color: bool | None, overwrite: bool = False) -> None:
     """Explain the prediction for each TEXT: token attributions and the running sentiment.
 
     For every text: the predicted label, each token's attribution to it (green pushes towards
     it, red against), and the running sentiment -- the class probabilities if the text ended
     after that token (the model run on each prefix, so the backward LSTM never sees later
-    tokens). TEXT '-' reads texts from stdin, one a line.
+    tokens). TEXT '-' (or --file -) reads texts from stdin, one a line.
 
     \b
     Examples:
@@ -46,7 +48,7 @@ def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, st
       sentilstm explain --format json "meh" "love it"
       sentilstm explain --format html --out why.html "not bad at all, actually quite good"
     """
-    from .cli import _gather_texts, _stdin_piped
+    from .cli_options import gather_texts, stdin_piped
     from .explain import DEFAULT_STEPS, explain as run_explain, html_page
     from .fileio import atomic_output, check_output
 
@@ -54,9 +56,9 @@ def explain(texts: tuple[str, ...], model: str | None, fmt: str, method: str, st
         check_output(out_path, "explanation", overwrite=overwrite)  # before any work
     if steps is not None and method != "ig":
         raise click.UsageError("--steps applies to --method ig only")
-    if not texts and sys.stdin is not None and not _stdin_piped():  # closed stdin: _gather_texts says so
-        raise click.UsageError("nothing to explain: give TEXT arguments, or '-' to read texts from stdin")
-    inputs = _gather_texts(texts, None, "text")
+    if not texts and file is None and sys.stdin is not None and not stdin_piped():  # closed stdin: gather_texts says so
+        raise click.UsageError("nothing to explain: give TEXT arguments, --file PATH, or '-' to read texts from stdin")
+    inputs = gather_texts(texts, file, "text")
     results = run_explain(inputs, model, method=method, steps=steps or DEFAULT_STEPS)
     if fmt == "json":
         import json

@@ -26,7 +26,7 @@ def _defaults():  # the help texts quote the dataclass defaults, never retyped
 @click.option("--texts", "text_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="Unlabelled texts (.jsonl/.csv with a text column, or one text a line): they join the "
                    "vocabulary, and with --mlm the masked-word objective. Repeatable.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Encoder bundle directory to write.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Encoder bundle directory to write.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
               help="JSON of PretrainConfig options ({\"epochs\": 1, \"mlm\": 0.5, \"tokenizer\": {...}, ...}); "
                    "the options below override it.")

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
@@ -31,9 +34,9 @@ def _row(cells: Sequence[str], align: Sequence[str]) -> str:
 def classifier_html(clf: Any) -> str:
     """Architecture, vocabulary, parameters, training data and dev metrics as a small HTML table."""
     e = html.escape
-    m, tok = clf.config.model, clf.config.tokenizer
     if clf.weights is None or clf.encoder is None:
         return f"<div><b>SentimentClassifier</b> (not fitted): {e(repr(clf))}</div>"
+    m, tok = clf.config_.model, clf.config_.tokenizer
     kind = "BiLSTM" if m.bidirectional else "LSTM"
     arch = (f"embedding {m.embedding_dim} → {kind} {m.layers} × {m.units} units (our cell) → "
             f"{' + '.join(m.pooling)} pooling → softmax")
@@ -56,6 +59,14 @@ def classifier_html(clf: Any) -> str:
                      + (f" ({dm['n']:,} texts)" if "n" in dm else "")))
     body = "".join(_row([f'<span style="color:#666">{e(k)}</span>', e(v)], ["left", "left"]) for k, v in rows)
     return f"<div><b>SentimentClassifier</b>{_TABLE.format(body)}</div>"
+
+
+def _text_line(r: dict[str, Any], width: int | None = None) -> str:
+    """``label  p  text``: one prediction as a line (whitespace collapsed, cut to ``width`` characters)."""
+    shown = " ".join(r["text"].split())
+    if width is not None and len(shown) > width:
+        shown = shown[: width - 1] + "…"
+    return f"{r['label']:<8}  {r['probabilities'][r['label']]:.2f}  {shown}"
 
 
 class Predictions(Sequence[dict[str, Any]]):
@@ -103,6 +114,31 @@ class Predictions(Sequence[dict[str, Any]]):
     def to_records(self) -> list[dict[str, Any]]:
         return list(self)
 
+    FORMATS = ("text", "json", "jsonl", "csv")
+
+    def render(self, fmt: str = "text") -> str:
+        """The predictions as ``sentilstm predict`` prints them, one result per text, in order.
+
+        ``text``: label, its probability, the text (whitespace collapsed) on one line each;
+        ``json`` (an array) / ``jsonl`` (a line each): ``{"text", "label", "probabilities"}``
+        rounded to 6 decimals; ``csv``: text, label, p_negative, p_neutral, p_positive.
+        """
+        if fmt == "text":
+            return "".join(_text_line(r) + "\n" for r in self)
+        records = [{**r, "probabilities": {lab: round(p, 6) for lab, p in r["probabilities"].items()}} for r in self]
+        if fmt == "json":
+            return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+        if fmt == "jsonl":
+            return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        if fmt == "csv":
+            buf = io.StringIO()
+            w = csv.writer(buf)
+            w.writerow(["text", "label", *(f"p_{lab}" for lab in LABELS)])
+            for r in records:
+                w.writerow([r["text"], r["label"], *(r["probabilities"][lab] for lab in LABELS)])
+            return buf.getvalue()
+        raise ValueError(f"format must be one of {', '.join(self.FORMATS)}, got {fmt!r}")
+
     def to_dataframe(self) -> Any:
         """A pandas DataFrame: text, label, confidence, p_negative, p_neutral, p_positive."""
         import pandas as pd
@@ -115,9 +151,7 @@ class Predictions(Sequence[dict[str, Any]]):
     def __repr__(self) -> str:
         lines = [f"<Predictions: {len(self)} texts>"]
         for r in list(self)[:20]:
-            shown = " ".join(r["text"].split())
-            shown = shown if len(shown) <= 70 else shown[:69] + "…"
-            lines.append(f"  {r['label']:<8}  {r['probabilities'][r['label']]:.2f}  {shown}")
+            lines.append("  " + _text_line(r, width=70))
         if len(self) > 20:
             lines.append(f"  … {len(self) - 20} more")
         return "\n".join(lines)

@@ -305,7 +305,8 @@ def train_one(
             raise ValueError(f"{_worker_name()}: the workers do not all hold the chief's training data "
                              f"({len(train_seqs)} rows here); every worker must read the same files and config")
     set_seed(tc.seed)
-    config.model.vocab_size = encoder.vocab_size
+    if config.model.vocab_size != encoder.vocab_size:  # a new config; the caller's is never changed
+        config = config.override({"model.vocab_size": encoder.vocab_size})
     with strategy.scope():
         model, trainer = build_models(config.model, seed=tc.seed)
         optimizer = keras.optimizers.Adam(tc.learning_rate)  # clipping is done in the step (see _Step)

@@ -450,7 +450,7 @@ class _NumpyIntegratedGradients:
     def __init__(self, clf: Any) -> None:
         self.runtime = clf._runtime
         self.embeddings = [np.asarray(clf.weights[f"{p}embedding/embeddings"], dtype=np.float32)
-                           for p in _member_prefixes(clf.config.model)]
+                           for p in _member_prefixes(clf.config_.model)]
 
     def __call__(self, seqs: Sequence[Sequence[int]], steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from .backprop import probabilities_and_gradients
@@ -484,7 +484,7 @@ class _IntegratedGradients:
         if keras.backend.backend() != "tensorflow":
             raise RuntimeError(f"engine='keras' needs Keras's TensorFlow backend (this one is "
                                f"{keras.backend.backend()!r}); use engine='numpy'")
-        cfg = clf.config.model
+        cfg = clf.config_.model
         self.model = model
         self.embeddings = []
         self.members = []

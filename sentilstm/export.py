@@ -47,7 +47,7 @@ def _check(name: str, got: np.ndarray, want: np.ndarray) -> None:
 
 
 def _description(clf: Any, fmt: str, source: str) -> dict[str, Any]:
-    tc = clf.config.tokenizer
+    tc = clf.config_.tokenizer
     dtype = "int64" if fmt == "onnx" else "int32"
     return {
         "format": fmt,
@@ -110,10 +110,10 @@ def _export_onnx(clf: Any, tmp: Path) -> None:
     from .onnx_graph import build_onnx_model
     from .onnx_runtime import OnnxRuntime
 
-    model = build_onnx_model(clf.config.model, clf.engine_weights)
+    model = build_onnx_model(clf.config_.model, clf.engine_weights)
     onnx.checker.check_model(model, full_check=True)
     data = model.SerializeToString()
-    ids = _random_ids(clf.config.model.vocab_size)
+    ids = _random_ids(clf.config_.model.vocab_size)
     _check("onnx", OnnxRuntime(data, workers=1)(ids), clf._runtime(ids))
     (tmp / ONNX_FILE).write_bytes(data)
 
@@ -122,7 +122,7 @@ def _export_savedmodel(clf: Any, tmp: Path) -> None:
     import tensorflow as tf
 
     model = clf.keras_model()
-    ids = _random_ids(clf.config.model.vocab_size).astype(np.int32)
+    ids = _random_ids(clf.config_.model.vocab_size).astype(np.int32)
     model(ids[:2])  # Keras refuses to export a model that has never been called
     target = tmp / "savedmodel"  # Keras writes a fresh directory; its content moves up below
     model.export(str(target), format="tf_saved_model", verbose=False)

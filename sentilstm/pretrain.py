@@ -233,9 +233,8 @@ def fine_tune_setup(config: ClassifierConfig, texts: Sequence[str], init: str,
                          "an encoder fixes the architecture: drop that option, or train from scratch "
                          "(--from scratch, train.init = \"scratch\")")
     text_encoder, new = extend_vocabulary(enc.text_encoder, texts, config.tokenizer.min_frequency)
-    cfg = ClassifierConfig.from_dict(config.to_dict())
-    cfg.tokenizer = dataclasses.replace(enc.config.tokenizer)
-    cfg.model = dataclasses.replace(cfg.model, vocab_size=text_encoder.vocab_size)
+    cfg = dataclasses.replace(config, tokenizer=enc.config.tokenizer,
+                              model=dataclasses.replace(config.model, vocab_size=text_encoder.vocab_size))
     if out is not None:
         print(f"encoder: {enc.path} ({enc.text_encoder.vocab_size:,} words; {len(new):,} words of the training "
               f"texts appended, pretrained vectors where known)", file=out, flush=True)

@@ -7,7 +7,6 @@ metric we report) with a per-epoch history.
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import sys
@@ -198,7 +197,8 @@ def train_model(
     its own batch order and its own early stopping, then packs them into one model whose
     output is their mean; ``"joint"`` trains them side by side on shared batches.
     """
-    config.model.vocab_size = encoder.vocab_size
+    if config.model.vocab_size != encoder.vocab_size:  # a new config; the caller's is never changed
+        config = config.override({"model.vocab_size": encoder.vocab_size})
     members = config.model.ensemble
     train_one: Any = functools.partial(_train_one, init_weights=init_weights)
     if strategy is not None:
@@ -211,11 +211,9 @@ def train_model(
     if members == 1 or config.train.ensemble_training == "joint":
         return train_one(encoder, config, train_seqs, train_labels, dev_seqs, dev_labels, verbose, out)
     started = time.perf_counter()
-    single = copy.deepcopy(config)
-    single.model.ensemble = 1
     results: list[TrainResult] = []
     for k in range(members):
-        single.train.seed = config.train.seed + 1000 * k
+        single = config.override({"model.ensemble": 1, "train.seed": config.train.seed + 1000 * k})
         if out is not None:
             print(f"ensemble member {k + 1}/{members} (seed {single.train.seed})", file=out, flush=True)
         results.append(train_one(encoder, single, train_seqs, train_labels, dev_seqs, dev_labels, verbose, out))

@@ -52,8 +52,12 @@ def test_predict_stdin_and_file(run, tiny_model, tmp_path):
         (["predict", "--model", "{tmp}/nope", "hi"], "no model bundle at"),
         (["predict", "--file", "{tmp}/missing.txt"], "missing.txt: no such file"),
         (["evaluate", "--data", "{tmp}/bad.jsonl"], "bad.jsonl: line 1: missing field 'label'"),
-        (["train", "--train", "{tmp}/bad.jsonl", "--out", "{tmp}/m"], "bad.jsonl: line 1: missing field 'label'"),
-        (["train", "--train", "{tmp}/bad.jsonl", "--out", "{tmp}/m", "--pooling", "sum"], "model.pooling"),
+        (["train", "--data", "{tmp}/bad.jsonl", "-o", "{tmp}/m"], "bad.jsonl: line 1: missing field 'label'"),
+        (["train", "--data", "{tmp}/bad.jsonl", "-o", "{tmp}/m", "--pooling", "sum"], "model.pooling"),
+        (["train", "--data", "{tmp}/bad.jsonl", "-o", "{tmp}/m", "--set", "train.epoch=1"],
+         "unknown config key 'train.epoch'; did you mean train.epochs?"),
+        (["train", "--data", "{tmp}/bad.jsonl", "-o", "{tmp}/m", "--set", "train.epochs=many"],
+         "train.epochs must be int, got str 'many'"),
     ],
 )
 def test_errors_are_one_line_without_traceback(run, tmp_path, args, message):
@@ -78,17 +82,20 @@ def test_train_evaluate_info_end_to_end(run, tmp_path, data_dir):
     lines = (data_dir / "train.jsonl").read_text(encoding="utf-8").splitlines()[:400]
     small.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "model"
-    r = run("train", "--train", small, "--dev", small, "--out", out, "--epochs", "1", "--units", "4",
-            "--embedding-dim", "8", "--vocab-size", "500", "--quiet", "--from", "scratch", "--tokenizer", "wordpiece")
+    r = run("train", "--data", small, "--dev", small, "-o", out, "--epochs", "1", "--units", "4",
+            "--embedding-dim", "8", "--vocab-size", "500", "--from", "scratch", "--tokenizer", "wordpiece",
+            "--set", "train.evals_per_epoch=2",
+            "--set", "model.pooling=max", "--keep", "last", "--quiet")
     assert r.exit_code == 0, r.output
     assert (out / "config.json").exists()
     r = run("evaluate", "--model", out, "--data", small, "--format", "json")
     assert r.exit_code == 0, r.output
     scores = json.loads(r.output)
-    assert scores["n"] == 400 and 0 <= scores["avg_recall"] <= 1
+    assert scores["n"] == 400 and 0 <= scores["headline"]["avg_recall"]["value"] <= 1
     r = run("info", "--model", out, "--format", "json")
     doc = json.loads(r.output)
-    assert doc["config"]["model"]["units"] == 4
+    assert doc["config"]["model"]["units"] == 4 and doc["config"]["model"]["pooling"] == ["max"]
+    assert doc["config"]["train"]["evals_per_epoch"] == 2 and doc["config"]["train"]["keep"] == "last"
     assert doc["training"]["train"]["rows"] == 400
     r = run("info", "--model", out)
     assert "parameters:" in r.output and "dev metrics:" in r.output

@@ -252,7 +252,7 @@ def test_train_loading(case, tmp_path, monkeypatch):
 
     monkeypatch.setattr(SentimentClassifier, "fit", fit)
     p = _make(case, tmp_path)
-    res = _invoke("train", "--train", p, "--dev", p, "--out", tmp_path / "model")
+    res = _invoke("train", "--data", p, "--dev", p, "--out", tmp_path / "model")
     if isinstance(case.labelled, str):
         _check_error(res, case.labelled)
         assert not seen
@@ -407,7 +407,7 @@ def test_engines_read_like_local(engine, tmp_path):
     src = tmp_path / "a.txt"
     src.write_bytes("first\u2028second\n\nthird\rx\n".encode())
     out = tmp_path / "o.parquet"
-    res = _invoke("predict", "--file", src, "--out", out, "--engine", engine, "--workers", "1")
+    res = _invoke("predict", "--file", src, "--out", out, "--engine", engine, "--workers", "2")
     assert res.exit_code == 0, res.output
     assert pq.read_table(out).column("text").to_pylist() == ["first\u2028second", "", "third\rx"]
     bad = tmp_path / "d.csv"
@@ -429,7 +429,7 @@ def test_one_message_on_every_path(case, tmp_path):
         "predict": _invoke("predict", "--file", p),
         "predict --out": _invoke("predict", "--file", p, "--out", tmp_path / "o.parquet"),
         "evaluate": _invoke("evaluate", "--data", p),
-        "train": _invoke("train", "--train", p, "--out", tmp_path / "m"),
+        "train": _invoke("train", "--data", p, "--out", tmp_path / "m"),
     }
     if case.id != "directory":  # `datasets show DIR` reads a corpus directory
         runs["datasets show"] = _invoke("datasets", "show", p)

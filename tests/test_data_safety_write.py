@@ -104,11 +104,11 @@ def _run(entry: str, dest: str, model: Path, overwrite: bool = False):
         except Exception as e:  # noqa: BLE001
             return 1, f"{type(e).__name__}: {e}\n", 0.0
     args = {
-        "train": ["train", "--config", "proj/config.json", "--train", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
+        "train": ["train", "--config", "proj/config.json", "--data", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
                   "--out", dest, "-q"],
         "predict": ["predict", "-m", model, "--file", "texts.txt", "--out", dest],
-        "evaluate": ["evaluate", "-m", model, "--data", "proj/dev.jsonl", "--report", dest],
-        "export": ["export", "--format", "onnx", model, dest],
+        "evaluate": ["evaluate", "-m", model, "--data", "proj/dev.jsonl", "-o", dest],
+        "export": ["export", "--format", "onnx", "-m", model, "-o", dest],
         "explain": ["explain", "-m", model, "--method", "occlusion", "--format", "html", "good", "--out", dest],
     }[entry]
     r, seconds = _cli(*args, *flag)
@@ -282,8 +282,8 @@ def test_model_directory_is_an_input(ws, tiny_model):
     shutil.copytree(tiny_model, ws / "m")
     before = _snapshot(ws)
     for args in (["predict", "-m", "m", "--file", "texts.txt", "--out", "m/config.json", "--overwrite"],
-                 ["export", "--format", "onnx", "m", "m", "--overwrite"],
-                 ["evaluate", "-m", "m", "--data", "proj/dev.jsonl", "--report", "m", "--overwrite"]):
+                 ["export", "--format", "onnx", "-m", "m", "-o", "m", "--overwrite"],
+                 ["evaluate", "-m", "m", "--data", "proj/dev.jsonl", "-o", "m", "--overwrite"]):
         r, _ = _cli(*args)
         TALLY[("inside the model bundle read", args[0])]["runs"] += 1
         TALLY[("inside the model bundle read", args[0])]["overwritten"] += _snapshot(ws) != before
@@ -296,7 +296,7 @@ def test_train_refuses_a_missing_or_rare_class(ws):
     (ws / "two.jsonl").write_text(_labelled(15, classes=("negative", "positive")))
     (ws / "rare.jsonl").write_text(_labelled(15, classes=("negative", "positive")) + _labelled(3, classes=("neutral",)))
     for data in ("two.jsonl", "rare.jsonl"):
-        r, _ = _cli("train", "--config", "proj/config.json", "--train", data, "--out", "m-" + data, "-q")
+        r, _ = _cli("train", "--config", "proj/config.json", "--data", data, "--out", "m-" + data, "-q")
         TALLY[("a class missing or rare", "train")]["runs"] += 1
         TALLY[("a class missing or rare", "train")]["broken_models"] += (ws / ("m-" + data)).exists()
         assert r.exit_code == 1 and "too few examples of neutral" in r.stderr, r.stderr
@@ -306,7 +306,7 @@ def test_train_refuses_a_missing_or_rare_class(ws):
 
 def test_allow_missing_classes_trains_anyway(ws):
     (ws / "two.jsonl").write_text(_labelled(15, classes=("negative", "positive")))
-    r, _ = _cli("train", "--config", "proj/config.json", "--train", "two.jsonl", "--dev", "proj/dev.jsonl",
+    r, _ = _cli("train", "--config", "proj/config.json", "--data", "two.jsonl", "--dev", "proj/dev.jsonl",
                 "--out", "m", "-q", "--allow-missing-classes")
     assert r.exit_code == 0, r.stderr
     assert sentilstm.load(ws / "m").meta["training"]["train"]["labels"]["neutral"] == 0
@@ -326,7 +326,7 @@ def test_non_finite_loss_stops_training_and_saves_nothing(ws, tiny_model, monkey
     monkeypatch.setattr(T, "balanced_class_weights", lambda y: np.array([np.nan, 1, 1], np.float32))
     shutil.copytree(tiny_model, ws / "old")  # an older bundle at --out stays as it was
     before = _snapshot(ws)
-    r, _ = _cli("train", "--config", "proj/config.json", "--train", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
+    r, _ = _cli("train", "--config", "proj/config.json", "--data", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
                 "--out", "old", "-q")
     TALLY[("non-finite loss", "train")]["runs"] += 1
     TALLY[("non-finite loss", "train")]["broken_models"] += _snapshot(ws) != before

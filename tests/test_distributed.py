@@ -125,8 +125,9 @@ def test_chief_bundle_reloads_and_predicts(runs):
 
     assert not (runs / "w1" / "bundle").exists()  # workers other than the chief write no model
     clf = sentilstm.load(runs / "w0" / "bundle")
-    assert clf.config.train.strategy == "multi-worker"
+    assert clf.config_.train.strategy == "multi-worker"
     assert _max_diff(clf.weights, _weights(runs / "w0" / "mw.npz")) == 0.0
+    assert clf.meta["calibration"]["method"] in ("temperature", "vector")  # fitted on dev after distributed training
     probs = clf.predict_proba(["I love it", "this is awful", "meh"])
     assert probs.shape == (3, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert clf.predict(["what a great day"])[0] in sentilstm.LABELS
@@ -139,11 +140,11 @@ def test_multi_worker_without_tf_config_is_a_clear_error(tmp_path, monkeypatch):
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     (tmp_path / "t.jsonl").write_text('{"text": "good", "label": "positive"}\n', encoding="utf-8")
-    res = CliRunner().invoke(main, ["train", "--train", str(tmp_path / "t.jsonl"), "--out", str(tmp_path / "m"),
+    res = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "t.jsonl"), "-o", str(tmp_path / "m"),
                                     "--strategy", "multi-worker"])
     assert res.exit_code == 1 and "TF_CONFIG is not set" in res.output
     monkeypatch.setenv("TF_CONFIG", "{not json")
-    res = CliRunner().invoke(main, ["train", "--train", str(tmp_path / "t.jsonl"), "--out", str(tmp_path / "m"),
+    res = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "t.jsonl"), "-o", str(tmp_path / "m"),
                                     "--strategy", "multi-worker"])
     assert res.exit_code == 1 and "TF_CONFIG is not valid" in res.output
 
@@ -158,8 +159,8 @@ def test_frozen_embedding_epochs_are_refused_under_a_strategy(tmp_path):
     cfg = {"tokenizer": {"model": "wordpiece", "extra_vocab": None, "vocab_size": 100}, "model": {"pretrained_embeddings": None, "embedding_dim": 8, "units": 4},
            "train": {"init": "scratch", "lr_schedule": "constant", "keep": "best", "class_weight": "balanced", "evals_per_epoch": 1, "epochs": 1, "freeze_embedding_epochs": 1}}
     (tmp_path / "c.json").write_text(json.dumps(cfg), encoding="utf-8")
-    res = CliRunner().invoke(main, ["train", "--train", str(tmp_path / "t.jsonl"), "--dev", str(tmp_path / "t.jsonl"),
-                                    "--config", str(tmp_path / "c.json"), "--out", str(tmp_path / "m"),
+    res = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "t.jsonl"), "--dev", str(tmp_path / "t.jsonl"),
+                                    "--config", str(tmp_path / "c.json"), "-o", str(tmp_path / "m"),
                                     "--strategy", "mirrored", "--allow-missing-classes"])
     assert res.exit_code == 1 and "freeze_embedding_epochs" in res.output, res.output
     assert not (tmp_path / "m").exists()

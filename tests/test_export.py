@@ -49,7 +49,7 @@ def _sample(bundle, dev_data):
 
 def test_onnx_export_round_trip(bundle, dev_data, tmp_path):
     out = tmp_path / "onnx"
-    r = _export("--format", "onnx", bundle, out)
+    r = _export("--format", "onnx", "-m", bundle, "-o", out)
     assert r.exit_code == 0, r.output
     assert {p.name for p in out.iterdir()} == {"model.onnx", "tokenizer.json", "export.json", "README.md"}
     doc = json.loads((out / "export.json").read_text())
@@ -67,7 +67,7 @@ def test_savedmodel_export_round_trip(bundle, dev_data, tmp_path):
     import tensorflow as tf
 
     out = tmp_path / "sm"
-    r = _export("--format", "savedmodel", bundle, out)
+    r = _export("--format", "savedmodel", "-m", bundle, "-o", out)
     assert r.exit_code == 0, r.output
     assert (out / "saved_model.pb").is_file() and (out / "tokenizer.json").is_file()
     want, ids = _sample(bundle, dev_data)
@@ -78,11 +78,11 @@ def test_savedmodel_export_round_trip(bundle, dev_data, tmp_path):
 
 def test_export_replaces_a_previous_export_only(tiny_model, tmp_path):
     out = tmp_path / "o"
-    assert _export("--format", "onnx", tiny_model, out).exit_code == 0
-    assert _export("--format", "onnx", tiny_model, out).exit_code == 0  # a previous onnx export: replaced
+    assert _export("--format", "onnx", "-m", tiny_model, "-o", out).exit_code == 0
+    assert _export("--format", "onnx", "-m", tiny_model, "-o", out).exit_code == 0  # a previous onnx export: replaced
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("mine")
-    r = _export("--format", "onnx", tiny_model, tmp_path / "notes")
+    r = _export("--format", "onnx", "-m", tiny_model, "-o", tmp_path / "notes")
     assert r.exit_code == 1 and "refusing to replace" in r.stderr
     assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
 
@@ -90,10 +90,10 @@ def test_export_replaces_a_previous_export_only(tiny_model, tmp_path):
 @pytest.mark.parametrize(
     "args, code, message",
     [
-        (["--format", "tflite", "TINY", "OUT"], 2, "'tflite' is not one of 'onnx', 'savedmodel'"),
-        (["--format", "onnx", "MISSING", "OUT"], 1, "no model bundle at"),
-        (["--format", "onnx", "TINY", "FILE"], 1, "exists and is a file"),
-        (["--format", "onnx", "TINY"], 2, "Missing argument 'OUT'"),
+        (["--format", "tflite", "-m", "TINY", "-o", "OUT"], 2, "'tflite' is not one of 'onnx', 'savedmodel'"),
+        (["--format", "onnx", "-m", "MISSING", "-o", "OUT"], 1, "no model bundle at"),
+        (["--format", "onnx", "-m", "TINY", "-o", "FILE"], 1, "exists and is a file"),
+        (["--format", "onnx", "-m", "TINY"], 2, "missing -o/--out DIR"),
     ],
 )
 def test_export_errors_are_one_clear_line(args, code, message, tiny_model, tmp_path):
@@ -105,3 +105,11 @@ def test_export_errors_are_one_clear_line(args, code, message, tiny_model, tmp_p
     assert len(errors) == 1 and message in errors[0], r.stderr
     assert "Traceback" not in r.output
     assert not (tmp_path / "out").exists()
+
+
+def test_positional_model_and_out_still_work_with_a_deprecation_warning(tiny_model, tmp_path):
+    r = _export("--format", "onnx", tiny_model, tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "o" / "model.onnx").is_file()
+    assert r.stderr.splitlines()[0] == ("Warning: positional MODEL OUT is deprecated and will be removed in the next "
+                                        "release; use -m/--model MODEL -o/--out OUT.")

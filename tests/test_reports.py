@@ -340,7 +340,7 @@ def test_evaluate_real_model(tiny_model, dev_data, tmp_path):
     data = dev_data.head(600)
     rep = sentilstm.evaluate(tiny_model, data)
     clf = sentilstm.load(tiny_model)
-    ref = clf.score(data.texts, data.labels)
+    ref = clf.scores(data.texts, data.labels)
     for k in M.HEADLINE:
         h = rep.headline[k]
         assert h["value"] == pytest.approx(ref[k]) and h["low"] <= h["value"] <= h["high"]
@@ -364,7 +364,7 @@ def test_cli_evaluate_report_show_compare(tiny_model, data_dir, tmp_path):
     run = CliRunner().invoke
     out = tmp_path / "rep"
     r = run(main, ["evaluate", "--model", str(tiny_model), "--data", str(data_dir / "dev.jsonl"),
-                   "--report", str(out)])
+                   "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "AvgRec" in r.output and "95% CI" in r.output and "report written to" in r.output
     assert {p.name for p in out.iterdir()} == {"report.json", "report.md", "report.html", *R.PLOTS.values()}

@@ -48,7 +48,7 @@ def test_independent_ensemble_members_equal_single_runs(train_data, dev_data):
     # the ensemble's dev metrics are those of the averaged model, and engines agree
     probs = ens.predict_proba(dev[0], engine="numpy")
     np.testing.assert_allclose(probs, ens.predict_proba(dev[0], engine="keras"), atol=1e-5)
-    assert ens.meta["dev_metrics"]["avg_recall"] == pytest.approx(ens.score(*dev)["avg_recall"])
+    assert ens.meta["dev_metrics"]["avg_recall"] == pytest.approx(ens.score(*dev))
 
 
 def test_freeze_embedding_epochs_keeps_the_initial_embedding(train_data, dev_data):
@@ -153,7 +153,7 @@ def test_embedding_anchor_pulls_the_embedding_back_to_its_init(train_data, dev_d
     def drift(anchor: float) -> float:
         cfg = ClassifierConfig.from_dict({**base, "train": {**base["train"], "embedding_anchor": anchor}})
         clf = SentimentClassifier().fit(x, y, dev=dev, verbose=0, out=None, config=cfg)
-        init = weight_dict(build_models(clf.config.model, seed=3)[0])["embedding/embeddings"]
+        init = weight_dict(build_models(clf.config_.model, seed=3)[0])["embedding/embeddings"]
         return float(np.abs(clf.weights["embedding/embeddings"] - init).max())
 
     free, anchored = drift(0.0), drift(0.5)
@@ -176,6 +176,6 @@ def test_keep_last_returns_the_final_weights(train_data, dev_data):
     history = clf.meta["training"]["history"]
     assert [row["epoch"] for row in history] == [0.5, 1, 1.5, 2, 2.5, 3]  # patience 1 did not stop it
     assert clf.meta["dev_metrics"]["avg_recall"] == pytest.approx(history[-1]["avg_recall"])
-    assert clf.score(*dev)["avg_recall"] == pytest.approx(history[-1]["avg_recall"])
+    assert clf.score(*dev) == pytest.approx(history[-1]["avg_recall"])
     with pytest.raises(ValueError, match="train.keep must be 'best' or 'last'"):
         ClassifierConfig.from_dict({"train": {"keep": "first"}})
