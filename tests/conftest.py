@@ -53,7 +53,9 @@ TINY_CONFIG = {
 def tiny_config():
     from sentilstm import ClassifierConfig
 
-    return lambda **over: ClassifierConfig.from_dict({**TINY_CONFIG, **over})
+    # sections given are merged into TINY_CONFIG's (so "init": "scratch" and the tiny sizes stay)
+    return lambda **over: ClassifierConfig.from_dict({k: {**TINY_CONFIG.get(k, {}), **over.get(k, {})}
+                                                      for k in {*TINY_CONFIG, *over}})
 
 
 @pytest.fixture(scope="session")
