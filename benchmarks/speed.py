@@ -4,7 +4,9 @@
 
 Figures (medians of --repeats runs; ratios are taken within the same run, since absolute
 times on a shared machine swing):
-  * training examples/s of the model's architecture on our cell vs. on keras.layers.LSTM;
+  * training examples/s of the model's architecture on our layer vs. on keras.layers.LSTM, timed in
+    interleaved blocks; the ratio on the wall clock and on CPU time, with its spread
+    (--training-only: just this and the training peak RSS);
   * inference texts/s (tokenisation included) of each engine (onnx, numpy, keras) on the 2,000
     dev tweets and on 50,000 training tweets, as a fraction of the CPU's float32 bound (the
     model's FLOPs per text against the best numpy float32 matmul rate measured now, with all BLAS
@@ -89,27 +91,49 @@ def time_inference(clf, texts: list[str], engine: str, repeats: int) -> float:
     return median_rate(lambda: clf.predict_proba(texts, engine=engine), len(texts), repeats)
 
 
-def time_training(clf, texts: list[str], labels: np.ndarray, reference: bool, steps: int, repeats: int) -> float:
+def time_training(clf, texts: list[str], labels: np.ndarray, steps: int, repeats: int) -> dict:
+    """Training examples/s of the model's architecture on our layer and on ``keras.layers.LSTM``,
+    measured interleaved (ours, Keras, ours, Keras, ...: ``repeats`` blocks of ``steps`` batches
+    each, who goes first alternating), so that a neighbour's load falls on both alike; the ratio is
+    taken block by block, on wall-clock time and on this process's CPU time (steadier on a loaded
+    machine, where the wall clock also measures the neighbours)."""
     import keras
 
     from sentilstm.model import build_model
     from sentilstm.training import BucketedBatches
 
     seqs = clf.encode(texts)
-    model = build_model(clf.config.model, seed=1, reference_lstm=reference)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
-    batches = BucketedBatches(seqs, labels.astype(np.int32), np.ones(len(labels), np.float32), 64, seed=1)
-    for i in range(min(8, len(batches))):  # warm up: trace the shapes
-        model.train_on_batch(*batches[i][:2])
-    runs = []
-    for _ in range(repeats):
-        n, t = 0, time.perf_counter()
-        for i in range(steps):
-            x, y, _ = batches[i % len(batches)]
-            model.train_on_batch(x, y)
-            n += len(y)
-        runs.append(n / (time.perf_counter() - t))
-    return statistics.median(runs)
+    runs = {}
+    for name, reference in (("ours", False), ("keras", True)):
+        model = build_model(clf.config.model, seed=1, reference_lstm=reference)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+        batches = BucketedBatches(seqs, labels.astype(np.int32), np.ones(len(labels), np.float32), 64, seed=1)
+        shapes = set()
+        for i in range(len(batches)):  # warm up: trace every batch shape of the data once
+            x, y, _ = batches[i]
+            if x.shape not in shapes:
+                shapes.add(x.shape)
+                model.train_on_batch(x, y)
+        runs[name] = (model, batches, [], [])
+    for r in range(repeats):
+        for name in ("ours", "keras") if r % 2 == 0 else ("keras", "ours"):  # alternate who goes first
+            model, batches, rates, cpu_rates = runs[name]
+            n, t, c = 0, time.perf_counter(), time.process_time()
+            for i in range(r * steps, (r + 1) * steps):
+                x, y, _ = batches[i % len(batches)]
+                model.train_on_batch(x, y)
+                n += len(y)
+            rates.append(n / (time.perf_counter() - t))
+            cpu_rates.append(n / (time.process_time() - c))
+    ours, ref = runs["ours"][2], runs["keras"][2]
+    ratios = sorted(a / b for a, b in zip(ours, ref))  # wall clock, block by block
+    cpu = sorted(a / b for a, b in zip(runs["ours"][3], runs["keras"][3]))
+    return {"ratio_cpu_time": round(statistics.median(cpu), 3),
+            "ratio_cpu_time_quartiles": [round(cpu[len(cpu) // 4], 3), round(cpu[(3 * len(cpu)) // 4], 3)],
+            "ours_examples_per_s": round(statistics.median(ours)), "keras_lstm_examples_per_s": round(
+        statistics.median(ref)), "ratio_ours_to_keras": round(statistics.median(ratios), 3),
+        "ratio_quartiles": [round(ratios[len(ratios) // 4], 3), round(ratios[(3 * len(ratios)) // 4], 3)],
+        "ratio_range": [round(ratios[0], 3), round(ratios[-1], 3)], "blocks": repeats, "steps_per_block": steps}
 
 
 # Runs the command in a small launcher process, so that the peak RSS is the command's own: a
@@ -207,11 +231,48 @@ def training_rss(clf, examples: int) -> dict:
             "peak_rss_mb": round(out["peak_rss_mb"], 1)}
 
 
+TABLE_HEAD = [f"| {'measure':<48} | {'value':>16} | {'of bound':>8} | {'load avg':>8} |",
+              f"| {'-' * 48} | {'-' * 15}: | {'-' * 7}: | {'-' * 7}: |"]
+
+
+def measure_training(clf, train, args) -> dict:
+    """Training speed, ours against keras.layers.LSTM (interleaved), and peak RSS of a fit."""
+    n = 6400
+    res = time_training(clf, train.texts[:n], np.asarray(train.labels[:n]), args.train_steps, args.train_blocks)
+    res["load_average_1min"] = round(os.getloadavg()[0], 2)
+    res["memory"] = training_rss(clf, args.rss_train_examples)
+    return res
+
+
+def training_lines(t: dict) -> list[str]:
+    mem, tl = t["memory"], f"{t['load_average_1min']:>8.2f}"
+    q, rng = t["ratio_quartiles"], t["ratio_range"]
+    cq = t["ratio_cpu_time_quartiles"]
+    spread = f"{t['blocks']} blocks of {t['steps_per_block']} batches; wall-clock ratio quartiles " \
+             f"{q[0]:.2f}-{q[1]:.2f}, range {rng[0]:.2f}-{rng[1]:.2f}; CPU-time ratio quartiles {cq[0]:.2f}-{cq[1]:.2f}"
+    return [
+        f"| {'training, our layer (median)':<48} | {t['ours_examples_per_s']:>10,} ex/s | {'':>8} | {tl} |",
+        f"| {'training, keras.layers.LSTM (median)':<48} | {t['keras_lstm_examples_per_s']:>10,} ex/s | {'':>8} | "
+        f"{'':>8} |",
+        f"| {'training ratio ours / keras.layers.LSTM (median)':<48} | {t['ratio_ours_to_keras']:>16.2f} | "
+        f"{'':>8} | {'':>8} |",
+        f"| {'training ratio, CPU time per example (median)':<48} | {t['ratio_cpu_time']:>16.2f} | "
+        f"{'':>8} | {'':>8} |",
+        f"| {'training peak RSS (' + str(mem['steps']) + ' steps, our layer)':<48} | "
+        f"{mem['peak_rss_mb']:>13,.0f} MB | {'':>8} | {'':>8} |",
+        f"  (training ratio: {spread})",
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="bundle to measure [default: shipped model]")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--train-steps", type=int, default=60)
+    ap.add_argument("--train-steps", type=int, default=12, help="batches per timed training block [default: 12]")
+    ap.add_argument("--train-blocks", type=int, default=15,
+                    help="training blocks, ours and Keras's interleaved [default: 15]")
+    ap.add_argument("--training-only", action="store_true",
+                    help="measure only training (speed ratio to keras.layers.LSTM and peak RSS)")
     ap.add_argument("--rss-train-examples", type=int, default=19_200, help="300 steps of 64 [default: 19200]")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "speed.json"))
     args = ap.parse_args()
@@ -224,6 +285,18 @@ def main() -> None:
     clf = sentilstm.load(args.model)
     dev = load_data(DATA / "dev.jsonl")
     train = load_data(DATA / "train.jsonl")
+    if args.training_only:
+        res = {"machine": {"cpus": os.cpu_count(), "cores_available": available_cores(),
+                           "load_average_1min_at_start": round(os.getloadavg()[0], 2)}, "model": repr(clf)}
+        res["training"] = measure_training(clf, train, args)
+        res["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
+        print("\n".join([f"model: {res['model']}; {available_cores()} cores; load average "
+                         f"{res['machine']['load_average_1min_at_start']} -> "
+                         f"{res['machine']['load_average_1min_at_end']}", "", *TABLE_HEAD,
+                         *training_lines(res["training"])]))
+        atomic_write_text(args.out, json.dumps(res, indent=2) + "\n")
+        print(f"wrote {args.out}")
+        return
     big = train.texts[:50_000]
     mean_len = float(np.mean([len(s) for s in clf.encode(dev.texts)]))
     all_gflops, one_gflops = matmul_gflops()
@@ -273,33 +346,23 @@ def main() -> None:
         inf = res["inference"]
         res.setdefault("ratios", {})[f"{name}/end to end / network (onnx)"] = round(
             inf[f"{name}/onnx"]["texts_per_s"] / inf[f"{name}/onnx, ids given"]["texts_per_s"], 3)
-    n = 6400
-    ours = time_training(clf, train.texts[:n], train.labels[:n], False, args.train_steps, args.repeats)
-    train_load = os.getloadavg()[0]
-    ref = time_training(clf, train.texts[:n], train.labels[:n], True, args.train_steps, args.repeats)
-    res["training"] = {"ours_examples_per_s": round(ours), "keras_lstm_examples_per_s": round(ref),
-                       "ratio_ours_to_keras": round(ours / ref, 3), "load_average_1min": round(train_load, 2),
-                       "memory": training_rss(clf, args.rss_train_examples)}
+    res["training"] = measure_training(clf, train, args)
     res["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
 
-    mem = res["training"]["memory"]
     rvp = res["report_vs_predict_dev_2000"]
-    rss_label = f"training peak RSS ({mem['steps']} steps)"
     lines = [
         f"model: {res['model']}; mean tokens {mean_len:.1f}; {fpt / 1e6:.2f} MFLOP/text; numpy matmul "
         f"{bound_gflops:.0f} GFLOP/s (all threads {all_gflops:.0f}, one {one_gflops:.0f}) -> bound "
         f"{bound:,.0f} texts/s; {available_cores()} cores; load average "
         f"{res['machine']['load_average_1min_at_start']} -> {res['machine']['load_average_1min_at_end']}",
         "",
-        f"| {'measure':<48} | {'value':>16} | {'of bound':>8} | {'load avg':>8} |",
-        f"| {'-' * 48} | {'-' * 15}: | {'-' * 7}: | {'-' * 7}: |",
+        *TABLE_HEAD,
     ]
     for k, v in res["inference"].items():
         lines.append(f"| inference {k:<38} | {v['texts_per_s']:>8,} texts/s | {v['fraction_of_bound']:>8.0%} | "
                      f"{v['load_average_1min']:>8.2f} |")
     for k, v in res["ratios"].items():
         lines.append(f"| {k:<48} | {v:>16.2f} | {'':>8} | {'':>8} |")
-    tl = f"{train_load:>8.2f}"
     lines += [
         f"| {'cold start `sentilstm predict` (median)':<48} | {cs:>14.2f} s | {'':>8} | {'':>8} |",
         f"| {'cold start peak RSS':<48} | {rss:>13.0f} MB | {'':>8} | {'':>8} |",
@@ -309,11 +372,8 @@ def main() -> None:
         f"| {'`evaluate --report` dev 2000 (wall / CPU)':<48} | {report['wall_s']:>6.2f} / {report['cpu_s']:>5.2f} s | "
         f"{'':>8} | {'':>8} |",
         f"| {'goal for it: 2 x predict + 1 s':<48} | {rvp['goal_s']:>14.2f} s | {'':>8} | {'':>8} |",
-        f"| {'training, our cell':<48} | {ours:>10,.0f} ex/s | {'':>8} | {tl} |",
-        f"| {'training, keras.layers.LSTM':<48} | {ref:>10,.0f} ex/s | {'':>8} | {'':>8} |",
-        f"| {'training ratio ours / keras.layers.LSTM':<48} | {ours / ref:>16.2f} | {'':>8} | {'':>8} |",
-        f"| {rss_label:<48} | {mem['peak_rss_mb']:>13,.0f} MB | {'':>8} | {'':>8} |",
     ]
+    lines += training_lines(res["training"])
     print("\n".join(lines))
     atomic_write_text(args.out, json.dumps(res, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -525,7 +525,7 @@ class SentimentClassifier:
             batches = list(TextEncoder.buckets(seqs, batch_size, multiple=1))
             threads = self._n_threads()
             with single_blas_thread():  # small matmuls: extra BLAS threads only slow it (threads.py)
-                if threads == 1 or len(batches) == 1:
+                if threads == 1 or len(batches) <= 1:
                     for idx, x in batches:
                         run(idx, x)
                 else:  # batches side by side on `threads` threads (NumPy releases the GIL); same numbers

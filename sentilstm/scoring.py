@@ -329,7 +329,9 @@ def _ray_tables(path: Path, model: str | None, text_column: str, batch_size: int
         source = _engine_input(path, text_column, tmp)  # before Ray starts: bad input fails fast
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            # At least 2 logical CPUs: Ray Data's read stages (ListFiles, ReadFiles) take a whole CPU each, and
+            # one 0.5-CPU actor on a 1-CPU session left none for them (--workers 1 waited for ever).
+            ray.init(num_cpus=max(2, workers), include_dashboard=False, log_to_driver=False, configure_logging=False)
             logging.getLogger("ray.data").setLevel(logging.WARNING)  # our session: no per-stage progress logs
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True  # rows come back in input order

@@ -86,8 +86,8 @@ def iter_lines(source: Source, encoding: str = "utf-8", keepends: bool = False,
                name: str | None = None) -> Iterator[tuple[int, str]]:
     """``(line number, text)`` for each line, split on ``\\n`` only (never on U+2028, U+0085, ``\\r``...).
 
-    Read as bytes and decoded a line at a time, so memory does not grow with the file and an
-    undecodable byte is reported with its line and column.  A BOM is dropped.  Without
+    Read as bytes and decoded a block of lines at a time, so memory does not grow with the file
+    and an undecodable byte is reported with its line and column.  A BOM is dropped.  Without
     ``keepends`` the line's ``\\n`` and a ``\\r`` just before it are removed.
     """
     try:
@@ -96,32 +96,114 @@ def iter_lines(source: Source, encoding: str = "utf-8", keepends: bool = False,
         raise ValueError(f"unknown encoding {encoding!r}") from None
     name = _name(source, name)
     own = isinstance(source, (str, os.PathLike))
-    f = open_binary(source) if own else source
+    if own and FAST and _block_codec(encoding):
+        for n0, block in raw_blocks(source, name):
+            yield from block_lines(block, n0, encoding, name, keepends)
+        return
+    f = open_binary(source) if own else source  # a stream: read a line at a time, never past what is used
     try:
-        n = 0
+        yield from _precise_lines(f, encoding, name, 0, keepends)
+    finally:
+        if own:
+            f.close()
+
+
+#: Whether the block-at-a-time fast paths are used (tests and benchmarks compare both).
+FAST = True
+READ_BLOCK = 1 << 20  # bytes read at a time by the fast paths (whole lines: a block ends at a \n)
+
+
+def _block_codec(encoding: str) -> bool:
+    """Whether decoding a block of lines at once gives the very lines (and errors) of decoding each
+    line: a stateless codec in which byte 0x0a is always ``\\n`` and never part of another character."""
+    import codecs
+
+    return codecs.lookup(encoding).name in ("utf-8", "iso8859-1", "ascii", "cp1252")
+
+
+def _precise_lines(f: IO[bytes], encoding: str, name: str, n0: int, keepends: bool) -> Iterator[tuple[int, str]]:
+    """The reference reader: one ``readline`` and one decode per line, lines numbered from ``n0 + 1``."""
+    n = n0
+    while True:
+        try:
+            raw = f.readline()
+        except IsADirectoryError:
+            raise DataError(f"{name}: is a directory, expected a file") from None
+        except OSError as e:
+            raise DataError(f"{name}: cannot read ({e.strerror or e})") from None
+        if not raw:
+            return
+        n += 1
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as e:
+            raise decode_error(name, n, raw, e, encoding) from None
+        if n == 1 and line.startswith("\ufeff"):
+            line = line[1:]
+        if not keepends:
+            line = line[:-1] if line.endswith("\n") else line
+            line = line[:-1] if line.endswith("\r") else line
+        yield n, line
+
+
+def raw_blocks(path: str | os.PathLike[str], name: str, size: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """``(lines before it, block)``: the file's bytes in blocks of whole lines (each block ends with
+    ``\\n``, but the file's last may not), about ``size`` bytes each (more for a longer line)."""
+    size = size or READ_BLOCK
+    with open_binary(path) as f:
+        n0 = 0
+        pending: list[bytes] = []
         while True:
             try:
-                raw = f.readline()
+                data = f.read(size)
             except IsADirectoryError:
                 raise DataError(f"{name}: is a directory, expected a file") from None
             except OSError as e:
                 raise DataError(f"{name}: cannot read ({e.strerror or e})") from None
-            if not raw:
+            if not data:
+                if pending:
+                    yield n0, b"".join(pending)
                 return
-            n += 1
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as e:
-                raise decode_error(name, n, raw, e, encoding) from None
-            if n == 1 and line.startswith("\ufeff"):
-                line = line[1:]
-            if not keepends:
-                line = line[:-1] if line.endswith("\n") else line
-                line = line[:-1] if line.endswith("\r") else line
-            yield n, line
-    finally:
-        if own:
-            f.close()
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                pending.append(data)
+                continue
+            block = b"".join([*pending, data[:cut]]) if pending else data[:cut]
+            pending = [data[cut:]] if cut < len(data) else []
+            yield n0, block
+            n0 += block.count(b"\n")
+
+
+def block_lines(block: bytes, n0: int, encoding: str, name: str, keepends: bool = False,
+                text: str | None = None) -> Iterator[tuple[int, str]]:
+    """The lines of a block from :func:`raw_blocks`, numbered from ``n0 + 1``: exactly what
+    :func:`_precise_lines` gives for those bytes (the same error, after the same lines, on bad bytes)."""
+    if text is None:
+        try:
+            text = block.decode(encoding)
+        except UnicodeDecodeError:
+            import io
+
+            yield from _precise_lines(io.BytesIO(block), encoding, name, n0, keepends)  # names the line
+            return
+    lines = text.split("\n")
+    if lines[-1]:
+        last = lines.pop()  # the file's last line, without a \n
+    else:
+        lines.pop()
+        last = None
+    if n0 == 0 and lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    elif n0 == 0 and not lines and last is not None and last.startswith("\ufeff"):
+        last = last[1:]
+    if keepends:
+        lines = [line + "\n" for line in lines]
+    elif "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+        last = last[:-1] if last is not None and last.endswith("\r") else last
+    if last is not None:
+        lines.append(last)
+    yield from enumerate(lines, n0 + 1)
 
 
 def iter_delimited(source: Source, delimiter: str = ",", encoding: str = "utf-8",
@@ -404,6 +486,11 @@ def iter_tables(path: str | os.PathLike[str], text_column: str = "text", block_b
                 raise DataError(f"{name}: row {row + first + 1}: column {text_column!r} must be a string, got null")
             row += batch.num_rows
             yield pa.Table.from_batches([batch])
+        return
+    if fmt == "jsonl" and FAST:
+        from .fastjsonl import jsonl_tables
+
+        yield from jsonl_tables(path, name, text_column, block_bytes)
         return
     columns: list[str] | None = None
     known: set[str] = set()
