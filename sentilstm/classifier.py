@@ -261,6 +261,11 @@ class SentimentClassifier:
             path = None
         threads = resolve_threads(threads)  # a bad value fails before the bundle is read
         bundle = load_bundle(path)
+        if bundle.meta.get("kind") == "encoder":
+            from .bundle import BundleError
+
+            raise BundleError(f"{path}: an encoder bundle (from `sentilstm pretrain`), not a classifier; "
+                              f"fine-tune it first: sentilstm train --from {path} ...")
         clf = cls(bundle.config, threads=threads)
         limit_tokenizer_threads(threads)
         encoder = TextEncoder.from_str(bundle.tokenizer_json, max_length=bundle.config.tokenizer.max_length)
@@ -348,7 +353,12 @@ class SentimentClassifier:
         ``config`` (optional) replaces the ``config`` parameter, as ``set_params(config=...)``.
         The learned state is ``config_`` (the config with ``model.vocab_size`` set), ``encoder_``,
         ``weights_``, ``meta_``; no config object is changed. Without ``dev``, a seeded, stratified 10 % of the training data is held out for it.
-        ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one.
+        ``train.init``: ``"default"`` fine-tunes the encoder shipped in the package, a path fine-tunes
+        that encoder bundle (``sentilstm pretrain``), ``"scratch"`` trains a tokenizer and the whole
+        network from GloVe only.  An encoder brings its tokenizer (plus the training texts' words it
+        lacks, see :func:`sentilstm.pretrain.extend_vocabulary`) and fixes the architecture.
+        ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one (an
+        encoder's weights are still used unless ``train.init`` is ``"scratch"``).
         ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
         ``config.train.strategy``; see :mod:`sentilstm.distributed`).
         ``allow_missing_classes``: train even if a class has fewer than ``MIN_CLASS_EXAMPLES``
@@ -395,6 +405,15 @@ class SentimentClassifier:
 
         started = time.perf_counter()
         dist = None
+        init_weights, provenance = None, {}
+        if tc.init != "scratch":
+            from .pretrain import fine_tune_setup
+
+            cfg, encoder_from, init_weights, provenance = fine_tune_setup(cfg, x, tc.init, out)
+            if tokenizer is None:
+                tokenizer = encoder_from
+            elif tokenizer.vocab_size < encoder_from.vocab_size:
+                raise ValueError("the tokenizer given does not extend the encoder's vocabulary")
         if tc.strategy != "default":  # tf.distribute; the chief's tokenizer is shared with all workers
             from .distributed import get_strategy, shared_encoder
 
@@ -404,7 +423,7 @@ class SentimentClassifier:
             encoder = tokenizer if tokenizer is not None else TextEncoder.train(x, cfg.tokenizer)
         cfg = cfg.override({"model.vocab_size": encoder.vocab_size})
         result = train_model(encoder, cfg, encoder.encode(x), y, encoder.encode(dx), dy,
-                             verbose=verbose, out=out, strategy=dist)
+                             verbose=verbose, out=out, strategy=dist, init_weights=init_weights)
         from .training import check_finite_weights
 
         check_finite_weights(result.weights, "in the final weights")
@@ -422,6 +441,7 @@ class SentimentClassifier:
                 "best_epoch": result.best_epoch,
                 "epochs_run": result.history[-1]["epoch"] if result.history else 0,
                 "train_time_s": round(time.perf_counter() - started, 1),
+                "init": provenance or "scratch",
                 "history": result.history,
                 **({"members": result.members} if result.members else {}),
             },

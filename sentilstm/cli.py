@@ -45,6 +45,7 @@ LAZY_COMMANDS = {
     "export": "sentilstm.cli_export:export",
     "report": "sentilstm.cli_report:report",
     "calibrate": "sentilstm.cli_calibrate:calibrate",
+    "pretrain": "sentilstm.cli_pretrain:pretrain",
 }
 
 
@@ -225,7 +226,9 @@ def train(train_path: str | None, dev_path: str | None, dev_split: str | None, o
           **options: Any) -> None:
     """Train a model and write it as a bundle directory.
 
-    Trains the tokenizer and the (bi)LSTM and prints dev metrics as it goes. Which weights are
+    By default fine-tunes the pretrained encoder shipped in the package (--from default; an
+    encoder written by `sentilstm pretrain`: --from PATH; none: --from scratch, which also trains
+    the tokenizer) and prints dev metrics as it goes. Which weights are
     kept is train.keep: "best" (the dev checkpoint with the best AvgRec; training stops after
     --patience epochs without a gain) or "last" (the final weights, every epoch run). Config
     values come from --config, then the options below, then --set; every default shown is the

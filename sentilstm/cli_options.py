@@ -176,6 +176,7 @@ def with_data_options(fn: Any) -> Any:
 # -- config options generated from the dataclasses ------------------------------------------------
 # option name -> dotted config key; the type, help, choices and default come from the field
 TRAIN_OPTIONS: dict[str, str] = {
+    "from": "train.init",
     "epochs": "train.epochs",
     "batch-size": "train.batch_size",
     "learning-rate": "train.learning_rate",

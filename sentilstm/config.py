@@ -47,21 +47,22 @@ def _field(default: Any, help: str, choices: tuple[Any, ...] | None = None) -> A
 class TokenizerConfig:
     """How texts become token ids."""
 
-    model: str = _field("wordpiece", "Tokenizer model: wordpiece or bpe (subwords) or wordlevel "
-                        "(whole words, the rest [UNK]).", ("wordpiece", "bpe", "wordlevel"))
-    vocab_size: int = _field(16000, "Vocabulary entries learnt from the training texts.")
+    # Defaults: the shipped recipe for training from scratch (train.init = "scratch"); fine-tuning
+    # an encoder takes the encoder's tokenizer instead (see sentilstm/pretrain.py)
+    model: str = _field("wordlevel", "Tokenizer model: wordpiece or bpe (subwords) or wordlevel "
+                        "(whole words, the rest [UNK]); with --from scratch.", ("wordpiece", "bpe", "wordlevel"))
+    vocab_size: int = _field(30000, "Vocabulary entries learnt from the training texts.")
     min_frequency: int = _field(2, "Fewest occurrences for a token to enter the vocabulary.")
     max_length: int = _field(128, "Tokens kept per text (the first ones).")
-    extra_vocab: str | None = _field(None, "wordlevel only: 'glove-6b-50d:N' appends the N most frequent "
-                                     "pretrained words not learnt from the training texts, so unseen words "
+    extra_vocab: str | None = _field("glove-6b-50d:40000", "wordlevel only (ignored by subword models): "
+                                     "'glove-6b-50d:N' appends the N most frequent pretrained words not learnt "
+                                     "from the training texts, and the words of emoji names, so unseen words "
                                      "get their pretrained vector rather than [UNK].")
 
     def __post_init__(self) -> None:
         if self.model not in ("wordpiece", "bpe", "wordlevel"):
             raise ValueError(f"tokenizer.model must be wordpiece, bpe or wordlevel, got {self.model!r}")
-        if self.extra_vocab is not None:
-            if self.model != "wordlevel":
-                raise ValueError("tokenizer.extra_vocab needs tokenizer.model wordlevel")
+        if self.extra_vocab is not None:  # used by wordlevel only (subword models cover rare words by pieces)
             self.extra_vocab_source()  # validates the format
         if self.vocab_size < 100:
             raise ValueError(f"tokenizer.vocab_size must be >= 100, got {self.vocab_size}")
@@ -82,7 +83,7 @@ class TokenizerConfig:
 class ModelConfig:
     """Architecture: embedding -> (bi)LSTM layers over our cell -> pooling -> softmax."""
 
-    embedding_dim: int = _field(128, "Embedding dimensions (50 with glove-6b-50d).")
+    embedding_dim: int = _field(50, "Embedding dimensions (50 with glove-6b-50d; an encoder fixes it).")
     units: int = _field(128, "LSTM units per direction.")
     layers: int = _field(1, "Stacked LSTM layers.")
     bidirectional: bool = _field(True, "A backward LSTM beside the forward one.")
@@ -92,7 +93,8 @@ class ModelConfig:
     dropout: float = _field(0.0, "Cell input dropout.")
     recurrent_dropout: float = _field(0.0, "Cell recurrent dropout.")
     head_dropout: float = _field(0.3, "Dropout before the softmax layer.")
-    pretrained_embeddings: str | None = _field(None, "Initial embedding vectors, e.g. glove-6b-50d (training only).")
+    pretrained_embeddings: str | None = _field("glove-6b-50d", "Initial embedding vectors, e.g. glove-6b-50d "
+                                               "(training only; with an encoder: for the words appended to it).")
     ensemble: int = _field(1, "Members (own seeds, own losses; see train.ensemble_training); probabilities averaged.")
     vocab_size: int = _field(0, "Set from the trained tokenizer; not an option to choose.")
 
@@ -127,28 +129,35 @@ CALIBRATIONS = ("auto", "temperature", "vector", "none")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation: Adam, class weights, early stopping on dev AvgRec."""
+    """Optimisation: Adam, class weights, learning-rate schedule, which weights to keep.
 
-    epochs: int = _field(8, "Maximum epochs.")
+    The defaults are the shipped recipe (``benchmarks/RESULTS.md``): fine-tune the shipped
+    encoder, embedding frozen for the first epoch, cosine decay over 6 epochs, final weights kept.
+    """
+
+    init: str = _field("default", "Where the encoder (embedding + BiLSTM) starts: default (the pretrained encoder "
+                       "shipped in the package), the path of an encoder bundle (sentilstm pretrain), or scratch "
+                       "(GloVe only; any architecture).")
+    epochs: int = _field(6, "Epochs (the maximum with keep best).")
     batch_size: int = _field(64, "Texts per batch (the global batch with a distribution strategy).")
     learning_rate: float = _field(2e-3, "Adam learning rate.")
-    lr_schedule: str = _field("constant", "constant, or cosine/linear decay to 0 over the epochs.", LR_SCHEDULES)
+    lr_schedule: str = _field("cosine", "constant, or cosine/linear decay to 0 over the epochs.", LR_SCHEDULES)
     clipnorm: float = _field(1.0, "Gradient norm clipping.")
-    class_weight: str | None = _field("balanced", "balanced, sqrt (square root of balanced) or null.",
+    class_weight: str | None = _field("sqrt", "balanced, sqrt (square root of balanced) or null.",
                                       ("balanced", "sqrt", None))
     label_smoothing: float = _field(0.0, "Label smoothing of the cross-entropy loss.")
     token_dropout: float = _field(0.0, "Word dropout: share of training tokens replaced by [UNK] in each batch.")
     patience: int = _field(2, "Epochs without dev AvgRec improvement before stopping (keep best).")
-    keep: str = _field("best", "best: the checkpoint with the best dev AvgRec (early stopping); last: the final "
+    keep: str = _field("last", "best: the checkpoint with the best dev AvgRec (early stopping); last: the final "
                        "weights after all epochs (no choice made on dev; pairs with a decaying lr_schedule).",
                        ("best", "last"))
-    evals_per_epoch: int = _field(1, "Dev checks per epoch (the best checkpoint may fall mid-epoch).")
+    evals_per_epoch: int = _field(4, "Dev checks per epoch (the best checkpoint may fall mid-epoch).")
     ensemble_training: str = _field("independent", "Ensembles: independent members (own seed, batches, stopping) "
                                     "or joint.", ("independent", "joint"))
     ema: float | None = _field(None, "e.g. 0.999: evaluate and keep an exponential moving average of the weights.")
     embedding_anchor: float = _field(0.0, "After each step the embedding moves this share of the way back to its "
                                      "initial vectors (soft freezing); local trainer only.")
-    freeze_embedding_epochs: int = _field(0, "Epochs the embedding is kept fixed (e.g. at its GloVe init); "
+    freeze_embedding_epochs: int = _field(1, "Epochs the embedding is kept fixed (e.g. at its GloVe init); "
                                           "local trainer only.")
     seed: int = _field(13, "Random seed.")
     max_train_examples: int | None = _field(None, "Use only the first N training rows (quick experiments).")
@@ -175,6 +184,8 @@ class TrainConfig:
             raise ValueError(f"train.lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         if not 0.0 <= self.embedding_anchor < 1.0:
             raise ValueError(f"train.embedding_anchor must be in [0, 1), got {self.embedding_anchor}")
+        if not isinstance(self.init, str) or not self.init:
+            raise ValueError(f"train.init must be 'default', 'scratch' or an encoder bundle path, got {self.init!r}")
         if self.freeze_embedding_epochs < 0:
             raise ValueError(f"train.freeze_embedding_epochs must be >= 0, got {self.freeze_embedding_epochs}")
         if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:

@@ -87,8 +87,13 @@ def member_prefixes(config: ModelConfig) -> list[str]:
     return [""] if config.ensemble == 1 else [f"m{k}_" for k in range(config.ensemble)]
 
 
-def _member(ids: Any, config: ModelConfig, prefix: str, seed: int | None, reference_lstm: bool) -> Any:
-    """One classifier (embedding -> (bi)LSTM -> pooling -> softmax) on ``ids``; layer names get ``prefix``."""
+def encoder_layers(ids: Any, config: ModelConfig, prefix: str = "", seed: int | None = None,
+                   reference_lstm: bool = False) -> tuple[Any, Any]:
+    """The encoder (embedding -> (bi)LSTM layers -> pooling) on ``ids``: ``(hidden states, pooled)``.
+
+    The classifier and the pretraining model (``pretrain.py``) share it, so an encoder bundle's
+    weights have the classifier's names.
+    """
     x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True, name=f"{prefix}embedding")(ids)
     if config.embedding_dropout > 0:
         x = keras.layers.SpatialDropout1D(config.embedding_dropout, seed=seed, name=f"{prefix}embedding_dropout")(x)
@@ -106,7 +111,17 @@ def _member(ids: Any, config: ModelConfig, prefix: str, seed: int | None, refere
         if config.bidirectional:
             rnn = keras.layers.Bidirectional(rnn, merge_mode="concat", name=f"{prefix}bilstm_{layer}")
         x = rnn(x)
-    x = MaskedPooling(config.pooling, name=f"{prefix}pooling")(x)
+    return x, MaskedPooling(config.pooling, name=f"{prefix}pooling")(x)
+
+
+def is_encoder_weight(path: str) -> bool:
+    """Whether weight ``path`` belongs to the encoder (embedding, recurrent layers, pooling), not the head."""
+    return not path.split("/")[0].endswith("head")
+
+
+def _member(ids: Any, config: ModelConfig, prefix: str, seed: int | None, reference_lstm: bool) -> Any:
+    """One classifier (embedding -> (bi)LSTM -> pooling -> softmax) on ``ids``; layer names get ``prefix``."""
+    _, x = encoder_layers(ids, config, prefix, seed, reference_lstm)
     if config.head_dropout > 0:
         x = keras.layers.Dropout(config.head_dropout, seed=seed, name=f"{prefix}head_dropout")(x)
     return keras.layers.Dense(NUM_CLASSES, activation="softmax", name=f"{prefix}head")(x)

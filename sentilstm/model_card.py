@@ -72,6 +72,8 @@ def render_card(doc: dict[str, Any]) -> str:
     tok, model, train = cfg.get("tokenizer", {}), cfg.get("model", {}), cfg.get("train", {})
     t = doc.get("training") or {}
     lines = ["# sentilstm model card", ""]
+    if doc.get("kind") == "encoder":  # a pretrained encoder (sentilstm pretrain), not a classifier
+        return _encoder_card(doc, tok, model)
     kind = "BiLSTM" if model.get("bidirectional", True) else "LSTM"
     ens = model.get("ensemble", 1)
     lines += [
@@ -182,3 +184,28 @@ def render_card(doc: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _encoder_card(doc: dict[str, Any], tok: dict[str, Any], model: dict[str, Any]) -> str:
+    """The card of an encoder bundle: what it is, what it was pretrained on, how to use it."""
+    p = doc.get("pretraining") or {}
+    lines = [
+        "# sentilstm encoder card", "",
+        f"A pretrained encoder, not a classifier: {tok.get('model', '?')} tokenizer "
+        f"({model.get('vocab_size', '?')} entries) → {model.get('embedding_dim', '?')}-d embedding → BiLSTM "
+        f"({model.get('layers', 1)} × {model.get('units', '?')} units, our LSTM cell) → "
+        f"{'+'.join(model.get('pooling', []))} pooling. Fine-tune it on labelled data: "
+        "`sentilstm train --from PATH` (the shipped one is `--from default`).", "",
+        f"Created {doc.get('created', 'at an unknown date')} by `sentilstm pretrain`; "
+        f"{p.get('steps', '?')} steps in {p.get('train_time_s', '?')} s.", "",
+        "## Pretraining data", "",
+    ]
+    for t in p.get("tasks") or []:
+        lines.append(f"- task `{t.get('name')}`: {t.get('rows', '?')} texts from {t.get('source') or '?'}, "
+                     f"{len(t.get('classes') or {})} classes (a head trained to predict them, then dropped)")
+    texts = p.get("texts") or {}
+    if texts.get("rows"):
+        lines.append(f"- {texts['rows']} unlabelled texts from {', '.join(texts.get('sources') or ['?'])} "
+                     f"({texts.get('used_for', '?')})")
+    lines += ["", "Use it under the terms of the data it was pretrained on (see their sources)."]
+    return "\n".join(lines) + "\n"

@@ -10,7 +10,12 @@ tokenizer is trained on and applied to.  What it does, in order, and why:
    sentiment, and keeping them would waste vocabulary.
 4. Emoticons become tags (``:-)`` -> ``<smile>``, ``:(`` -> ``<sad>``, ``<3`` -> ``<heart>``):
    they are strong sentiment cues that a punctuation-splitting tokenizer would shred.
-5. Emoji are kept and spaced apart so each is a token of its own.
+5. Emoji become the tag ``<emoji>`` followed by the words of their Unicode name, minus words
+   that describe only the glyph (``😍`` -> ``<emoji> smiling heart shaped eyes``, ``😡`` ->
+   ``<emoji> pouting``): the SemEval training tweets hold no emoji at all, so an emoji kept as
+   itself would be ``[UNK]``, while its name's words carry pretrained meaning (as VADER uses
+   emoji descriptions).  Skin-tone modifiers are dropped; characters without a Unicode name
+   (emoji newer than this Python's Unicode database) are kept, spaced apart.
 6. Hashtags keep their word (``#happy`` -> ``<hashtag> happy``) so the word shares its
    embedding with the plain word.
 7. Elongations are shortened (``soooo`` -> ``soo``, ``!!!!!`` -> ``!!!``) and marked with
@@ -24,6 +29,7 @@ milliseconds.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -31,7 +37,7 @@ import unicodedata
 __all__ = ["normalize", "SPECIAL_TAGS", "NORMALIZER_VERSION"]
 
 #: Bump when :func:`normalize` changes output; stored in every bundle's config.
-NORMALIZER_VERSION = 1
+NORMALIZER_VERSION = 2
 
 #: Tags :func:`normalize` may emit; the tokenizer keeps each as one token.
 SPECIAL_TAGS = (
@@ -48,6 +54,7 @@ SPECIAL_TAGS = (
     "<heart>",
     "<tong>",
     "<surprise>",
+    "<emoji>",
 )
 
 _QUOTES = str.maketrans(
@@ -95,6 +102,41 @@ _EMOTICON_TAGS = [tag for tag, _ in _EMOTICONS]
 _EMOJI = re.compile(
     "([\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u2b50\u2b55\u2764\u203c\u2049])"
 )
+# Words of emoji names that describe the glyph, not its meaning ("heavy black heart" -> "heart").
+_EMOJI_NAME_STOP = frozenset(
+    "with of and the a an sign symbol face heavy black white large small medium emoji variant".split()
+)
+
+
+@functools.lru_cache(maxsize=8192)
+def emoji_words(char: str) -> str:
+    """The replacement of one emoji character: ``" <emoji> word word "`` (see step 5 above)."""
+    try:
+        name = unicodedata.name(char)
+    except ValueError:  # unassigned in this Python's Unicode database: keep it, spaced
+        return f" {char} "
+    if name.startswith("EMOJI MODIFIER"):  # skin tones: no meaning of their own
+        return " "
+    if name.startswith("REGIONAL INDICATOR"):  # a flag is two of them; the letters mean nothing
+        return " <emoji> flag "
+    words = [w for w in re.split(r"[\s-]+", name.lower()) if w and w not in _EMOJI_NAME_STOP]
+    return f" <emoji> {' '.join(words)} " if words else " <emoji> "
+
+
+@functools.lru_cache(maxsize=1)
+def emoji_name_words() -> tuple[str, ...]:
+    """Every word :func:`emoji_words` can emit (sorted): a tokenizer with pretrained extra words
+    adds these, so an emoji no training text showed still maps to known words."""
+    ranges = [(0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x1F1E6, 0x1F1FF)]
+    chars = [chr(c) for lo, hi in ranges for c in range(lo, hi + 1)] + list("\u2b50\u2b55\u2764\u203c\u2049")
+    words = {w for ch in chars if _EMOJI.fullmatch(ch) for w in emoji_words(ch).split()}
+    return tuple(sorted(w for w in words if not w.startswith("<")))
+
+
+def _emoji_sub(m: re.Match[str]) -> str:
+    return emoji_words(m.group(1))
+
+
 _VARIATION = re.compile("[\ufe0e\ufe0f\u200d]")
 _ELONG_LETTERS = re.compile(r"([a-zA-Z])\1{2,}")
 _ELONG_PUNCT = re.compile(r"([!?.])\1{3,}")
@@ -137,7 +179,7 @@ def normalize(text: str) -> str:
     if _DIGIT.search(t):
         t = _NUMBER.sub(" <number> ", t)
     if not ascii_only:  # emoji and variation selectors are all non-ASCII
-        t = _EMOJI.sub(r" \1 ", _VARIATION.sub("", t))
+        t = _EMOJI.sub(_emoji_sub, _VARIATION.sub("", t))
     t = _ALLCAPS.sub(r"<allcaps> \1", t)
     t = _ELONG_LETTERS.sub(_elong_sub, t)
     if "\x00" in t:

@@ -18,7 +18,7 @@ import numpy as np
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from .config import TokenizerConfig
-from .text import SPECIAL_TAGS, normalize
+from .text import SPECIAL_TAGS, emoji_name_words, normalize
 
 __all__ = ["TextEncoder", "PAD_ID", "UNK_ID"]
 
@@ -99,27 +99,35 @@ class TextEncoder:
 
     @staticmethod
     def _extra_words(config: TokenizerConfig, pre_tokenizer: pre_tokenizers.PreTokenizer, known: set[str]) -> list[str]:
-        """The ``config.extra_vocab`` words: the most frequent pretrained words not in ``known``.
+        """The ``config.extra_vocab`` words: the most frequent pretrained words not in ``known``,
+        then the words of emoji names (:func:`sentilstm.text.emoji_name_words`) the pretrained
+        vectors know, so that emoji read as their meaning even when no training text held one.
 
         Only words the pipeline can produce as one token are taken: ``normalize(w) == w`` (so no
         numbers, which become ``<number>``, and no capitals) and the pre-tokenizer keeps ``w`` whole.
         """
         source = config.extra_vocab_source()
-        if source is None:
+        if source is None or config.model != "wordlevel":
             return []
         from .pretrained import load_vectors
 
         name, count = source
         index, _ = load_vectors(name)
         extra: list[str] = []
+
+        def usable(word: str) -> bool:
+            if word in known or normalize(word) != word:
+                return False
+            pieces = pre_tokenizer.pre_tokenize_str(word)
+            return len(pieces) == 1 and pieces[0][0] == word
+
         for word in sorted(index, key=index.__getitem__):  # rows are in corpus-frequency order
             if len(extra) >= count:
                 break
-            if word in known or normalize(word) != word:
-                continue
-            pieces = pre_tokenizer.pre_tokenize_str(word)
-            if len(pieces) == 1 and pieces[0][0] == word:
+            if usable(word):
                 extra.append(word)
+        taken = set(extra)
+        extra += [w for w in emoji_name_words() if w in index and w not in taken and usable(w)]
         return extra
 
     @classmethod

@@ -182,8 +182,12 @@ def train_model(
     verbose: int = 1,
     out: TextIO | None = sys.stderr,
     strategy: Any = None,
+    init_weights: dict[str, np.ndarray] | None = None,
 ) -> TrainResult:
     """Train a fresh model on encoded sequences; return the weights of the best dev checkpoint.
+
+    ``init_weights``: a pretrained encoder's weights (:mod:`sentilstm.pretrain`), loaded into the
+    embedding and recurrent layers (of every ensemble member) before training; the head starts fresh.
 
     ``strategy``: a ``tf.distribute`` strategy from :func:`sentilstm.distributed.get_strategy`
     (each model is then trained by :func:`sentilstm.distributed.train_one`); None: one device.
@@ -196,10 +200,13 @@ def train_model(
     if config.model.vocab_size != encoder.vocab_size:  # a new config; the caller's is never changed
         config = config.override({"model.vocab_size": encoder.vocab_size})
     members = config.model.ensemble
-    train_one: Any = _train_one
+    train_one: Any = functools.partial(_train_one, init_weights=init_weights)
     if strategy is not None:
         from .distributed import train_one as train_distributed
 
+        if init_weights is not None:
+            raise ValueError(f"fine-tuning an encoder is not supported with strategy {config.train.strategy!r}; "
+                             "train from scratch (--from scratch, train.init = \"scratch\") or use the default strategy")
         train_one = functools.partial(train_distributed, strategy)
     if members == 1 or config.train.ensemble_training == "joint":
         return train_one(encoder, config, train_seqs, train_labels, dev_seqs, dev_labels, verbose, out)
@@ -269,12 +276,17 @@ def _train_one(
     dev_labels: np.ndarray,
     verbose: int = 1,
     out: TextIO | None = sys.stderr,
+    init_weights: dict[str, np.ndarray] | None = None,
 ) -> TrainResult:
-    """Train one model (or a jointly trained ensemble) from scratch; best dev checkpoint's weights."""
+    """Train one model (or a jointly trained ensemble); the kept checkpoint's weights."""
     tc = config.train
     set_seed(tc.seed)
     model, trainer = build_models(config.model, seed=tc.seed)
     init_pretrained_embeddings(model, encoder, config, out)
+    if init_weights is not None:
+        from .pretrain import load_encoder_weights
+
+        load_encoder_weights(model, init_weights, config.model)
     loss: Any = keras.losses.SparseCategoricalCrossentropy()
     if tc.label_smoothing > 0:
         # Label smoothing needs one-hot targets; the batches carry ids, so smooth them here.

@@ -43,9 +43,9 @@ def dev_data(data_dir):
 
 
 TINY_CONFIG = {
-    "tokenizer": {"vocab_size": 2000, "max_length": 48},
-    "model": {"embedding_dim": 16, "units": 8, "head_dropout": 0.1},
-    "train": {"epochs": 2, "batch_size": 64, "patience": 2, "seed": 7},
+    "tokenizer": {"model": "wordpiece", "extra_vocab": None, "vocab_size": 2000, "max_length": 48},
+    "model": {"pretrained_embeddings": None, "embedding_dim": 16, "units": 8, "head_dropout": 0.1},
+    "train": {"init": "scratch", "lr_schedule": "constant", "keep": "best", "class_weight": "balanced", "evals_per_epoch": 1, "freeze_embedding_epochs": 0, "epochs": 2, "batch_size": 64, "patience": 2, "seed": 7},
 }
 
 
@@ -53,7 +53,9 @@ TINY_CONFIG = {
 def tiny_config():
     from sentilstm import ClassifierConfig
 
-    return lambda **over: ClassifierConfig.from_dict({**TINY_CONFIG, **over})
+    # sections given are merged into TINY_CONFIG's (so "init": "scratch" and the tiny sizes stay)
+    return lambda **over: ClassifierConfig.from_dict({k: {**TINY_CONFIG.get(k, {}), **over.get(k, {})}
+                                                      for k in {*TINY_CONFIG, *over}})
 
 
 @pytest.fixture(scope="session")

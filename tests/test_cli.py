@@ -83,7 +83,8 @@ def test_train_evaluate_info_end_to_end(run, tmp_path, data_dir):
     small.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "model"
     r = run("train", "--data", small, "--dev", small, "-o", out, "--epochs", "1", "--units", "4",
-            "--embedding-dim", "8", "--vocab-size", "500", "--set", "train.evals_per_epoch=2",
+            "--embedding-dim", "8", "--vocab-size", "500", "--from", "scratch", "--tokenizer", "wordpiece",
+            "--set", "train.evals_per_epoch=2",
             "--set", "model.pooling=max", "--keep", "last", "--quiet")
     assert r.exit_code == 0, r.output
     assert (out / "config.json").exists()

@@ -52,7 +52,7 @@ def test_every_default_shown_in_train_help_is_the_dataclass_default():
     for key, default in listed.items():
         assert default == _spelled(_dataclass_default(key)), key
     # the facts the old hand-written help got wrong
-    assert "[model.embedding_dim; default: 128]" in text and "--tokenizer [wordpiece|bpe|wordlevel]" in text
+    assert "[model.embedding_dim; default: 50]" in text and "--tokenizer [wordpiece|bpe|wordlevel]" in text
     assert "saves the best epoch" not in text and "train.keep" in text
 
 

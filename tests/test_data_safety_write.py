@@ -46,8 +46,10 @@ def _write_table():
 
 WORDS = {"negative": "awful bad terrible hate worst".split(), "neutral": "table chair report monday bus".split(),
          "positive": "love great good nice best".split()}
-TINY = {"tokenizer": {"vocab_size": 100, "max_length": 16}, "model": {"embedding_dim": 4, "units": 2},
-        "train": {"epochs": 1, "batch_size": 16, "seed": 1}}
+TINY = {"tokenizer": {"model": "wordpiece", "vocab_size": 100, "max_length": 16},
+        "model": {"embedding_dim": 4, "units": 2, "pretrained_embeddings": None},
+        "train": {"init": "scratch", "epochs": 1, "batch_size": 16, "seed": 1, "evals_per_epoch": 1,
+                  "freeze_embedding_epochs": 0}}
 
 
 def _labelled(n_per_class: int, seed: int = 0, classes=tuple(WORDS)) -> str:

@@ -55,3 +55,26 @@ def test_console_script_predicts_positive():
     r = subprocess.run([str(script), "predict", "I love this product!"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[0] == "positive"
+
+
+def test_shipped_encoder_is_small_and_loadable():
+    from sentilstm.pretrain import DEFAULT_ENCODER, load_encoder
+
+    files = {p.name: p.stat().st_size for p in DEFAULT_ENCODER.iterdir()}
+    assert set(files) == {"config.json", "tokenizer.json", "weights.npz", "README.md"}
+    assert sum(files.values()) <= 15 * 2**20
+    enc = load_encoder("default")
+    assert enc.meta["kind"] == "encoder" and enc.path == "default"
+    names = {t["name"] for t in enc.meta["pretraining"]["tasks"]}
+    assert names == {"sentiment140", "emoji"}
+    # the transfer benchmark's corpus and the dev set never fed it
+    sources = [t["source"] for t in enc.meta["pretraining"]["tasks"]] + enc.meta["pretraining"]["texts"]["sources"]
+    assert not any("novak" in s or "dev.jsonl" in s for s in sources)
+
+
+def test_emoji_the_training_data_never_showed(default, train_data):
+    """No SemEval training tweet holds 😍 or 😡; their names' words give them meaning."""
+    assert not any("😍" in t or "😡" in t for t in train_data.texts)
+    p = default.predict_proba(["😍", "😡", "new movie today 😍", "so angry 😡"])
+    assert p[0].argmax() == 2 and p[0, 2] > p[1, 2] + 0.3  # 😍 positive, far more than 😡
+    assert default.predict(["new movie today 😍", "so angry 😡"]) == ["positive", "negative"]

@@ -22,9 +22,9 @@ HERE = Path(__file__).parent
 # Dropout off: each replica draws its own dropout masks, so only a dropout-free model can be
 # compared weight for weight with a one-process run.  Clipping stays on (it is global).
 CONFIG = {
-    "tokenizer": {"vocab_size": 800, "max_length": 40},
-    "model": {"embedding_dim": 12, "units": 8, "embedding_dropout": 0.0, "head_dropout": 0.0},
-    "train": {"epochs": 1, "batch_size": 64, "evals_per_epoch": 1, "seed": 5, "class_weight": "sqrt"},
+    "tokenizer": {"model": "wordpiece", "extra_vocab": None, "vocab_size": 800, "max_length": 40},
+    "model": {"pretrained_embeddings": None, "embedding_dim": 12, "units": 8, "embedding_dropout": 0.0, "head_dropout": 0.0},
+    "train": {"init": "scratch", "lr_schedule": "constant", "keep": "best", "freeze_embedding_epochs": 0, "epochs": 1, "batch_size": 64, "evals_per_epoch": 1, "seed": 5, "class_weight": "sqrt"},
 }
 TIMEOUT = 300  # per process; about 15 s each on an idle 2-core machine
 
@@ -156,8 +156,8 @@ def test_frozen_embedding_epochs_are_refused_under_a_strategy(tmp_path):
 
     (tmp_path / "t.jsonl").write_text('{"text": "good", "label": "positive"}\n{"text": "bad", "label": "negative"}\n',
                                       encoding="utf-8")
-    cfg = {"tokenizer": {"vocab_size": 100}, "model": {"embedding_dim": 8, "units": 4},
-           "train": {"epochs": 1, "freeze_embedding_epochs": 1}}
+    cfg = {"tokenizer": {"model": "wordpiece", "extra_vocab": None, "vocab_size": 100}, "model": {"pretrained_embeddings": None, "embedding_dim": 8, "units": 4},
+           "train": {"init": "scratch", "lr_schedule": "constant", "keep": "best", "class_weight": "balanced", "evals_per_epoch": 1, "epochs": 1, "freeze_embedding_epochs": 1}}
     (tmp_path / "c.json").write_text(json.dumps(cfg), encoding="utf-8")
     res = CliRunner().invoke(main, ["train", "--data", str(tmp_path / "t.jsonl"), "--dev", str(tmp_path / "t.jsonl"),
                                     "--config", str(tmp_path / "c.json"), "-o", str(tmp_path / "m"),

@@ -18,7 +18,10 @@ from sentilstm.text import SPECIAL_TAGS, normalize
         ("I HATE it", "i <allcaps> hate it"),
         ("love it <3", "love it <heart>"),
         ("hit $3.39!!!!!", "hit $ <number> !!!"),
-        ("😂😂fun", "😂 😂 fun"),
+        ("😂😂fun", "<emoji> tears joy <emoji> tears joy fun"),
+        ("new movie today 😍", "new movie today <emoji> smiling heart shaped eyes"),
+        ("so 😡", "so <emoji> pouting"),
+        ("I ❤️ it 👍🏽", "i <emoji> heart it <emoji> thumbs up"),
         ("  spaced\t\nout  ", "spaced out"),
     ],
 )
@@ -34,6 +37,32 @@ def test_normalize_real_tweets_deterministic_and_clean(train_data):
     assert not re.search(r"https?://|&amp;|&lt;|&gt;|@\w", joined)
     tags_used = {tag for tag in SPECIAL_TAGS if tag in joined}
     assert {"<url>", "<user>", "<hashtag>", "<smile>"} <= tags_used
+
+
+def test_emoji_become_tag_and_name_words():
+    """Every emoji of the emoji-prediction task (none occurs in SemEval training) reads as words."""
+    from sentilstm.text import emoji_words
+
+    for ch in "❤😍😂💕🔥😊😎✨💙😘📷🇺🇸☀💜😉💯😁🎄📸😜😭😡😒🙏":
+        out = normalize(f"a {ch} b")
+        assert out.startswith("a <emoji> ") and out.endswith(" b"), out
+        assert ch not in out and len(out.split()) >= 4
+    assert emoji_words("\U0001f3fd") == " "  # skin-tone modifier dropped
+    assert normalize("\U0001faf8 x") == "\U0001faf8 x" or normalize("\U0001faf8 x").startswith("<emoji>")
+    assert "black" not in normalize("❤") and "face" not in normalize("😡")
+
+
+def test_emoji_unseen_in_training_tokenize_to_known_words(train_data):
+    """A word-level tokenizer trained on SemEval train (no emoji there) plus GloVe's frequent words
+    (the default recipe) knows every name word of 😍 and 😡, so they get pretrained vectors."""
+    from sentilstm.config import TokenizerConfig
+    from sentilstm.tokenizer import TextEncoder
+
+    assert not any("😍" in t or "😡" in t for t in train_data.texts)
+    enc = TextEncoder.train(train_data.texts[:20000], TokenizerConfig(model="wordlevel", vocab_size=20000,
+                                                                       extra_vocab="glove-6b-50d:40000"))
+    for text, words in (("😍", ["<emoji>", "smiling", "heart", "shaped", "eyes"]), ("😡", ["<emoji>", "pouting"])):
+        assert enc.tokens(text) == words
 
 
 def test_normalize_empty_and_type():
@@ -65,7 +94,7 @@ def _unguarded_normalize(text: str) -> str:
     t = T._HASHTAG.sub(r" <hashtag> \1 ", t)
     t = re.sub(T._EMOTICON.pattern.replace("(?=[<:=;8xX(^)tTlhr])", "", 1), T._emoticon_sub, t)
     t = T._NUMBER.sub(" <number> ", t)
-    t = T._EMOJI.sub(r" \1 ", T._VARIATION.sub("", t))
+    t = T._EMOJI.sub(T._emoji_sub, T._VARIATION.sub("", t))
     t = T._ALLCAPS.sub(r"<allcaps> \1", t)
     t = T._ELONG_LETTERS.sub(T._elong_sub, t)
     t = T._MARK_WORD.sub(r"\1\2 <elong> ", t)

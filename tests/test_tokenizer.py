@@ -5,6 +5,7 @@ import pytest
 
 from sentilstm.config import TokenizerConfig
 from sentilstm.tokenizer import PAD_ID, UNK_ID, TextEncoder
+from sentilstm.text import SPECIAL_TAGS
 
 
 @pytest.fixture(scope="module", params=["wordpiece", "bpe"])
@@ -48,7 +49,7 @@ def test_buckets_cover_all_and_pad(encoder, dev_data):
 
 def test_wordpiece_ids_are_canonical(train_data):
     """Pieces are numbered alphabetically after the special tokens."""
-    enc = TextEncoder.train(train_data.texts[:1000], TokenizerConfig(vocab_size=1500))
+    enc = TextEncoder.train(train_data.texts[:1000], TokenizerConfig(model="wordpiece", vocab_size=1500))
     vocab = sorted(enc.tokenizer.get_vocab(with_added_tokens=False).items(), key=lambda kv: kv[1])
     pieces = [t for t, i in vocab if not (t.startswith("[") or (t.startswith("<") and t.endswith(">")))]
     assert pieces == sorted(pieces)
@@ -64,8 +65,8 @@ def _ordered_vocab(enc):
 
 
 def test_wordlevel_whole_words_and_unk():
-    enc = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=2))
-    words = _ordered_vocab(enc)[2 + 13:]  # after [PAD], [UNK] and the 13 tags
+    enc = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", extra_vocab=None, vocab_size=100, min_frequency=2))
+    words = _ordered_vocab(enc)[2 + len(SPECIAL_TAGS):]  # after [PAD], [UNK] and the tags
     assert words == sorted(words) == ["bad", "day", "good", "movie", "the", "was"]  # canonical: alphabetical
     assert enc.tokens("Good movie, terrible day") == ["good", "movie", "[UNK]", "[UNK]", "day"]
     ids = enc.encode(["bad movie"])[0]
@@ -75,10 +76,10 @@ def test_wordlevel_whole_words_and_unk():
 
 
 def test_wordlevel_learnt_vocab_is_capped():
-    enc = TextEncoder.train(TINY * 3, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=1))
+    enc = TextEncoder.train(TINY * 3, TokenizerConfig(model="wordlevel", extra_vocab=None, vocab_size=100, min_frequency=1))
     assert "loved" in enc.tokenizer.get_vocab() and "," in enc.tokenizer.get_vocab()
-    capped = TextEncoder.train(TINY * 3, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=4))
-    assert "loved" not in capped.tokenizer.get_vocab() and capped.vocab_size == 15 + 6
+    capped = TextEncoder.train(TINY * 3, TokenizerConfig(model="wordlevel", extra_vocab=None, vocab_size=100, min_frequency=4))
+    assert "loved" not in capped.tokenizer.get_vocab() and capped.vocab_size == 2 + len(SPECIAL_TAGS) + 6
 
 
 def test_wordlevel_extra_glove_vocab():
@@ -86,16 +87,18 @@ def test_wordlevel_extra_glove_vocab():
     from sentilstm.pretrained import load_vectors
 
     index, _ = load_vectors("glove-6b-50d")
-    base = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=2))
+    base = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", extra_vocab=None, vocab_size=100, min_frequency=2))
     enc = TextEncoder.train(TINY, TokenizerConfig(model="wordlevel", vocab_size=100, min_frequency=2,
                                                   extra_vocab="glove-6b-50d:8000"))
-    assert enc.vocab_size == base.vocab_size + 8000
     order = _ordered_vocab(enc)
     assert order[: base.vocab_size] == _ordered_vocab(base)  # learnt ids unchanged, extras appended
-    extra = order[base.vocab_size:]
+    extra, emoji = order[base.vocab_size: base.vocab_size + 8000], order[base.vocab_size + 8000:]
     assert len(set(extra)) == 8000 and not set(extra) & set(order[: base.vocab_size])
-    assert all(w in index for w in extra)
+    assert all(w in index for w in extra + emoji)
     assert [index[w] for w in extra] == sorted(index[w] for w in extra)  # GloVe frequency order
+    # then the words of emoji names GloVe knows and the 8000 did not hold, alphabetically
+    assert emoji == sorted(emoji) and {"pouting", "heart", "tears"} <= set(extra + emoji)
+    assert not set(emoji) & set(extra) and len(set(order)) == len(order)
     # only words the pipeline can produce whole: no digits (-> <number>), no punctuation-split words
     assert not any(c.isdigit() for w in extra for c in w) and "n't" not in extra and "u.s." not in extra
     assert "terrible" in extra and "," in extra and "the" not in extra  # "the" was learnt, "," seen once
@@ -108,7 +111,6 @@ def test_wordlevel_extra_glove_vocab():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"model": "wordpiece", "extra_vocab": "glove-6b-50d:10"}, "needs tokenizer.model wordlevel"),
     ({"model": "wordlevel", "extra_vocab": "glove-6b-50d"}, "must look like"),
     ({"model": "wordlevel", "extra_vocab": "glove-6b-50d:0"}, "must look like"),
     ({"model": "wordlevel", "extra_vocab": ":100"}, "must look like"),

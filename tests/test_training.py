@@ -29,9 +29,9 @@ def test_pack_members_maps_single_models_into_the_ensemble(bidirectional, rng):
 
 def test_independent_ensemble_members_equal_single_runs(train_data, dev_data):
     """Member k of an independent ensemble is the single model trained with seed + 1000 k."""
-    base = {"tokenizer": {"vocab_size": 1500, "max_length": 40},
-            "model": {"embedding_dim": 8, "units": 6, "head_dropout": 0.0, "embedding_dropout": 0.0},
-            "train": {"epochs": 1, "batch_size": 64, "seed": 5, "max_train_examples": 1200}}
+    base = {"tokenizer": {"model": "wordpiece", "extra_vocab": None, "vocab_size": 1500, "max_length": 40},
+            "model": {"pretrained_embeddings": None, "embedding_dim": 8, "units": 6, "head_dropout": 0.0, "embedding_dropout": 0.0},
+            "train": {"init": "scratch", "lr_schedule": "constant", "keep": "best", "class_weight": "balanced", "evals_per_epoch": 1, "freeze_embedding_epochs": 0, "epochs": 1, "batch_size": 64, "seed": 5, "max_train_examples": 1200}}
     x, y = train_data.texts[:1200], train_data.labels[:1200]
     dev = (dev_data.texts[:200], dev_data.labels[:200])
     ens = SentimentClassifier().fit(x, y, dev=dev, verbose=0, out=None,
@@ -58,10 +58,10 @@ def test_freeze_embedding_epochs_keeps_the_initial_embedding(train_data, dev_dat
 
     from sentilstm.pretrained import init_embedding_matrix
 
-    base = {"tokenizer": {"model": "wordlevel", "vocab_size": 1500, "max_length": 40},
+    base = {"tokenizer": {"extra_vocab": None, "model": "wordlevel", "vocab_size": 1500, "max_length": 40},
             "model": {"embedding_dim": 8, "units": 6, "head_dropout": 0.0, "embedding_dropout": 0.0,
                       "pretrained_embeddings": "glove-6b-50d"},
-            "train": {"epochs": 1, "batch_size": 64, "seed": 5, "max_train_examples": 640}}
+            "train": {"init": "scratch", "lr_schedule": "constant", "keep": "best", "class_weight": "balanced", "evals_per_epoch": 1, "freeze_embedding_epochs": 0, "epochs": 1, "batch_size": 64, "seed": 5, "max_train_examples": 640}}
     x, y = train_data.texts[:640], train_data.labels[:640]
     dev = (dev_data.texts[:100], dev_data.labels[:100])
 
@@ -106,9 +106,9 @@ def test_lr_schedule_reaches_the_optimizer(train_data, dev_data, monkeypatch):
 
     monkeypatch.setattr(keras.Model, "train_on_batch", spy)
     cfg = ClassifierConfig.from_dict({
-        "tokenizer": {"vocab_size": 800, "max_length": 30},
-        "model": {"embedding_dim": 6, "units": 4},
-        "train": {"epochs": 2, "batch_size": 64, "seed": 3, "max_train_examples": 320, "patience": 5,
+        "tokenizer": {"model": "wordpiece", "extra_vocab": None, "vocab_size": 800, "max_length": 30},
+        "model": {"pretrained_embeddings": None, "embedding_dim": 6, "units": 4},
+        "train": {"init": "scratch", "keep": "best", "class_weight": "balanced", "evals_per_epoch": 1, "freeze_embedding_epochs": 0, "epochs": 2, "batch_size": 64, "seed": 3, "max_train_examples": 320, "patience": 5,
                   "learning_rate": 0.01, "lr_schedule": "linear"}})
     SentimentClassifier().fit(train_data.texts[:320], train_data.labels[:320],
                               dev=(dev_data.texts[:60], dev_data.labels[:60]), verbose=0, out=None, config=cfg)
@@ -142,10 +142,11 @@ def test_token_dropout_replaces_real_tokens_only():
 def test_embedding_anchor_pulls_the_embedding_back_to_its_init(train_data, dev_data):
     """``embedding_anchor`` keeps the trained embedding close to where it started; 0 leaves it free."""
     from sentilstm.model import build_models
+    from sentilstm.training import set_seed
 
-    base = {"tokenizer": {"vocab_size": 800, "max_length": 30},
-            "model": {"embedding_dim": 6, "units": 4, "head_dropout": 0.0, "embedding_dropout": 0.0},
-            "train": {"epochs": 1, "batch_size": 32, "seed": 3, "max_train_examples": 320,
+    base = {"tokenizer": {"model": "wordpiece", "extra_vocab": None, "vocab_size": 800, "max_length": 30},
+            "model": {"pretrained_embeddings": None, "embedding_dim": 6, "units": 4, "head_dropout": 0.0, "embedding_dropout": 0.0},
+            "train": {"init": "scratch", "lr_schedule": "constant", "keep": "best", "class_weight": "balanced", "evals_per_epoch": 1, "freeze_embedding_epochs": 0, "epochs": 1, "batch_size": 32, "seed": 3, "max_train_examples": 320,
                       "learning_rate": 0.02}}
     x, y = train_data.texts[:320], train_data.labels[:320]
     dev = (dev_data.texts[:60], dev_data.labels[:60])
@@ -153,6 +154,7 @@ def test_embedding_anchor_pulls_the_embedding_back_to_its_init(train_data, dev_d
     def drift(anchor: float) -> float:
         cfg = ClassifierConfig.from_dict({**base, "train": {**base["train"], "embedding_anchor": anchor}})
         clf = SentimentClassifier().fit(x, y, dev=dev, verbose=0, out=None, config=cfg)
+        set_seed(3)  # the trainer's state when it built the model: the same initial embedding
         init = weight_dict(build_models(clf.config_.model, seed=3)[0])["embedding/embeddings"]
         return float(np.abs(clf.weights["embedding/embeddings"] - init).max())
 
@@ -166,9 +168,9 @@ def test_embedding_anchor_pulls_the_embedding_back_to_its_init(train_data, dev_d
 def test_keep_last_returns_the_final_weights(train_data, dev_data):
     """``keep: last`` runs every epoch (no early stop) and returns the final checkpoint, whatever dev says."""
     cfg = ClassifierConfig.from_dict({
-        "tokenizer": {"vocab_size": 800, "max_length": 30},
-        "model": {"embedding_dim": 6, "units": 4},
-        "train": {"epochs": 3, "batch_size": 64, "seed": 3, "max_train_examples": 320, "patience": 1,
+        "tokenizer": {"model": "wordpiece", "extra_vocab": None, "vocab_size": 800, "max_length": 30},
+        "model": {"pretrained_embeddings": None, "embedding_dim": 6, "units": 4},
+        "train": {"init": "scratch", "class_weight": "balanced", "freeze_embedding_epochs": 0, "epochs": 3, "batch_size": 64, "seed": 3, "max_train_examples": 320, "patience": 1,
                   "evals_per_epoch": 2, "keep": "last", "lr_schedule": "cosine"}})
     dev = (dev_data.texts[:80], dev_data.labels[:80])
     clf = SentimentClassifier().fit(train_data.texts[:320], train_data.labels[:320], dev=dev, verbose=0,
