@@ -53,7 +53,7 @@ def first_model_like(clf):
     """A classifier with the first default model's architecture, random weights, ``clf``'s tokenizer."""
     from sentilstm import ClassifierConfig, SentimentClassifier
     from sentilstm.config import ModelConfig
-    from sentilstm.runtime import NumpyRuntime
+    from sentilstm.runtime.numpy import NumpyRuntime
 
     cfg = ClassifierConfig.from_dict(clf.config.to_dict())
     cfg.model = ModelConfig(**{**FIRST_MODEL, "vocab_size": clf.encoder.vocab_size})
@@ -67,7 +67,7 @@ def first_model_like(clf):
               p + "bias": np.zeros(4 * u)}
     first = SentimentClassifier(cfg)
     first.encoder, first.weights = clf.encoder, {k: x.astype(np.float32) for k, x in w.items()}
-    first._runtime = NumpyRuntime(cfg.model, first.weights)
+    first.runtime_ = NumpyRuntime(cfg.model, first.weights)
     return first
 
 
@@ -141,7 +141,7 @@ def main() -> int:
         print(f"  {name:<10} {b['value']:.4f}   [{b['low']:.4f}, {b['high']:.4f}]")
     cal = clf.meta.get("calibration")
     if cal:
-        from sentilstm.cli_calibrate import calibration_table, describe
+        from sentilstm.cli.calibrate import calibration_table, describe
 
         print(f"  calibration: {describe(cal)}\n{calibration_table(cal)}")
     for k, m in enumerate(members):

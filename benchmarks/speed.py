@@ -99,8 +99,8 @@ def time_training(clf, texts: list[str], labels: np.ndarray, steps: int, repeats
     machine, where the wall clock also measures the neighbours)."""
     import keras
 
-    from sentilstm.model import build_model
-    from sentilstm.training import BucketedBatches
+    from sentilstm.nn.model import build_model
+    from sentilstm.training.loop import BucketedBatches
 
     seqs = clf.encode(texts)
     runs = {}

@@ -10,23 +10,23 @@ Importing sentilstm (and predicting) does not import TensorFlow; training does.
 
 from typing import TYPE_CHECKING, Any
 
-from .classifier import SentimentClassifier, load
-from .config import ClassifierConfig, ModelConfig, TokenizerConfig, TrainConfig
-from .explain import explain  # the function; the module's other names: from sentilstm.explain import ...
-from .labels import LABELS
+from sentilstm.classifier import SentimentClassifier, load
+from sentilstm.config import ClassifierConfig, ModelConfig, TokenizerConfig, TrainConfig
+from sentilstm.classifier import explain  # the function; the module's other names: from sentilstm.explain import ...
+from sentilstm.labels import LABELS
 
 if TYPE_CHECKING:
-    from .reports import Report
+    from sentilstm.evaluation.render import Report
 
-__version__ = "0.1.0"
+from sentilstm.version import __version__  # noqa: E402
 
 
 def evaluate(model: Any, dataset: Any, **options: Any) -> "Report":
     """Evaluate ``model`` (classifier or bundle path) on ``dataset`` (LabelledData or path) -> Report.
 
-    See :func:`sentilstm.reports.evaluate`; imported on first call so ``import sentilstm`` stays light.
+    See :func:`sentilstm.evaluation.report.evaluate`; imported on first call so ``import sentilstm`` stays light.
     """
-    from .reports import evaluate as _evaluate
+    from sentilstm.evaluation.report import evaluate as _evaluate
 
     return _evaluate(model, dataset, **options)
 

@@ -18,22 +18,25 @@ caught.  Version-1 bundles (no config checksum) still load, with one warning.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
+import platform
 import warnings
 import zipfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .config import ClassifierConfig
-from .fileio import atomic_directory
-from .labels import LABELS
-from .model_card import CARD, render_card
-from .text import NORMALIZER_VERSION
+from sentilstm.config import ClassifierConfig
+from sentilstm.fileio import atomic_directory
+from sentilstm.labels import LABELS
+from sentilstm.model_card import CARD, render_card
+from sentilstm.text import NORMALIZER_VERSION
 
 __all__ = ["Bundle", "BundleError", "BundleWarning", "save_bundle", "load_bundle", "FORMAT_VERSION",
            "DEFAULT_BUNDLE", "config_checksum", "check_finite"]
@@ -183,3 +186,39 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     check_finite(weights, str(path / WEIGHTS))
     meta = {k: v for k, v in doc.items() if k not in ("config", "files")}
     return Bundle(config=config, tokenizer_json=blobs[TOKENIZER].decode("utf-8"), weights=weights, meta=meta)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("sentilstm", "keras", "tensorflow", "tokenizers", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def training_meta(result: Any, y: np.ndarray, dy: np.ndarray, dev_source: str, summary: dict[str, Any],
+                  seconds: float, provenance: dict[str, Any]) -> dict[str, Any]:
+    """What a trained bundle records of its training: data, epochs, time, init, dev metrics, versions.
+
+    ``result``: the trainer's result (``best_epoch``, ``history``, ``members``, ``dev_metrics``);
+    ``y`` / ``dy``: the training and dev label ids actually used."""
+    def counts(ids: np.ndarray) -> dict[str, int]:
+        return dict(zip(LABELS, map(int, np.bincount(ids, minlength=len(LABELS)))))
+
+    return {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": versions(),
+        "training": {
+            "train": {**summary.get("train", {}), "rows": len(y), "labels": counts(y)},
+            "dev": {"source": dev_source, **summary.get("dev", {}), "rows": len(dy), "labels": counts(dy)},
+            "best_epoch": result.best_epoch,
+            "epochs_run": result.history[-1]["epoch"] if result.history else 0,
+            "train_time_s": round(seconds, 1),
+            "init": provenance or "scratch",
+            "history": result.history,
+            **({"members": result.members} if result.members else {}),
+        },
+        "dev_metrics": dict(result.dev_metrics),
+    }

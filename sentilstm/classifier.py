@@ -8,116 +8,30 @@ instead (same numbers to 1e-5; tested).
 
 from __future__ import annotations
 
-import datetime as _dt
-import platform
 import sys
 import time
-from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 import numpy as np
 
-from .bundle import DEFAULT_BUNDLE, Bundle, load_bundle, save_bundle
-from .config import ClassifierConfig
-from .labels import LABELS, labels_to_ids
-from .runtime import NumpyRuntime
-from .threads import limit_tokenizer_threads, resolve_threads, single_blas_thread
-from .tokenizer import TextEncoder
+from sentilstm.bundle import DEFAULT_BUNDLE, Bundle, load_bundle, save_bundle, training_meta
+from sentilstm.config import ClassifierConfig
+from sentilstm.labels import LABELS, as_label_ids, check_classes, stratified_holdout
+from sentilstm.runtime.numpy import NumpyRuntime
+from sentilstm.text import Texts, as_texts
+from sentilstm.threads import limit_tokenizer_threads, resolve_threads, single_blas_thread
+from sentilstm.tokenizer import TextEncoder
 
-__all__ = ["SentimentClassifier", "load"]
+__all__ = ["SentimentClassifier", "load", "explain"]
 
-Texts = str | Sequence[str] | Any  # see _as_texts
 
 ENGINES = ("auto", "onnx", "numpy", "keras")
 # engine="auto" runs numpy below this many texts: importing onnx + onnxruntime and building the
 # session cost about 0.2-0.4 s once (and ~50 MB), more than numpy spends on a few dozen texts,
 # and `sentilstm predict "one text"` must start in well under 1 s (benchmarks/speed.py).
 ONNX_MIN_TEXTS = 64
-# fit() refuses a training set with fewer examples than this of any class (the model would never,
-# or hardly ever, predict it) unless allow_missing_classes=True (--allow-missing-classes)
-MIN_CLASS_EXAMPLES = 10
-
-
-_EXPECTED = "a string, a list or tuple of strings, a NumPy array or pandas Series of strings, or a DataFrame " \
-            "with a 'text' column"
-
-
-def _surrogate_check(items: list[str], name: str) -> None:
-    import re
-
-    bad = re.compile("[\ud800-\udfff]")
-    for i, t in enumerate(items):
-        m = bad.search(t)
-        if m:
-            raise ValueError(f"{name}[{i}] holds a lone surrogate (\\u{ord(m.group()):04x}), which is not valid text")
-
-
-def _as_texts(texts: Texts, name: str = "texts") -> list[str]:
-    """The texts of ``texts``: one string, a list or tuple of strings, a 1-d NumPy array or a pandas
-    Series of strings, or a pandas DataFrame's ``text`` column; anything else is a TypeError."""
-    if isinstance(texts, str):
-        items = [texts]
-    elif texts is None:
-        raise TypeError(f"{name} is None; expected {_EXPECTED}")
-    elif isinstance(texts, (list, tuple)):
-        items = list(texts)
-    elif isinstance(texts, np.ndarray):
-        if texts.ndim != 1:
-            raise ValueError(f"{name} is a {texts.ndim}-d array of shape {texts.shape}; expected a 1-d array of strings")
-        items = texts.tolist()
-    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].DataFrame):
-        if "text" not in texts.columns:
-            raise ValueError(f"{name} is a DataFrame without a 'text' column (columns: "
-                             f"{', '.join(map(str, texts.columns)) or 'none'}); pass df[COLUMN] for another column")
-        items = texts["text"].tolist()
-    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].Series):
-        items = texts.tolist()
-    else:
-        kind = type(texts).__name__
-        if isinstance(texts, (bytes, bytearray, memoryview)):
-            raise TypeError(f"{name} is {kind}; expected {_EXPECTED} (decode bytes first: data.decode('utf-8'))")
-        raise TypeError(f"{name} is {kind}; expected {_EXPECTED}")
-    for i, t in enumerate(items):
-        if not isinstance(t, str):
-            raise TypeError(f"{name}[{i}] is {type(t).__name__} ({t!r:.40}); expected a string")
-    _surrogate_check(items, name)
-    return items
-
-
-def _as_label_ids(labels: Any, n: int, name: str = "labels") -> np.ndarray:
-    """Label names (any case, common synonyms) or integer ids 0..2 in LABELS order."""
-    arr = np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels)
-    if arr.shape != (n,):
-        raise ValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} items but there are {n} texts")
-    if np.issubdtype(arr.dtype, np.integer):
-        if n and (arr.min() < 0 or arr.max() >= len(LABELS)):
-            raise ValueError(f"{name}: integer labels must be 0..{len(LABELS) - 1} (indices into {LABELS})")
-        return arr.astype(np.int64)
-    return labels_to_ids(arr.tolist(), where=name)
-
-
-def check_classes(y: np.ndarray, minimum: int = MIN_CLASS_EXAMPLES, where: str = "the training data") -> None:
-    """ValueError unless every class has at least ``minimum`` training examples."""
-    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=len(LABELS))
-    if counts.min() >= minimum:
-        return
-    few = [f"{lab} {int(c)}" for lab, c in zip(LABELS, counts) if c < minimum]
-    raise ValueError(f"{where} has too few examples of {', '.join(few)} (each class needs at least "
-                     f"{minimum}; counts: {', '.join(f'{lab} {int(c)}' for lab, c in zip(LABELS, counts))}); "
-                     f"such a model would never predict it. Add examples, or pass --allow-missing-classes "
-                     f"(Python: allow_missing_classes=True) to train anyway")
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("sentilstm", "keras", "tensorflow", "tokenizers", "numpy"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
 
 
 class SentimentClassifier:
@@ -262,7 +176,7 @@ class SentimentClassifier:
         threads = resolve_threads(threads)  # a bad value fails before the bundle is read
         bundle = load_bundle(path)
         if bundle.meta.get("kind") == "encoder":
-            from .bundle import BundleError
+            from sentilstm.bundle import BundleError
 
             raise BundleError(f"{path}: an encoder bundle (from `sentilstm pretrain`), not a classifier; "
                               f"fine-tune it first: sentilstm train --from {path} ...")
@@ -277,11 +191,11 @@ class SentimentClassifier:
     def engine_weights(self) -> dict[str, np.ndarray]:
         """The weights every engine runs: the trained ones with the calibration map folded into the head.
 
-        ``self.weights`` stay as trained (they are what a bundle stores); see :mod:`sentilstm.calibration`.
+        ``self.weights`` stay as trained (they are what a bundle stores); see :mod:`sentilstm.runtime.calibration`.
         """
         self._check_fitted()
         if self._engine_weights is None:
-            from .calibration import apply_calibration
+            from sentilstm.runtime.calibration import apply_calibration
 
             self._engine_weights = apply_calibration(self.config_.model, self.weights,  # type: ignore[arg-type]
                                                      self.meta.get("calibration"))
@@ -299,16 +213,16 @@ class SentimentClassifier:
         """Fit the probability calibration on labelled (dev) data, replacing any earlier one.
 
         ``method``: ``"auto"``, ``"temperature"``, ``"vector"`` or ``"none"`` (removes it); see
-        :func:`sentilstm.calibration.fit_calibration`.  The record, with ECE / log loss / Brier
+        :func:`sentilstm.runtime.calibration.fit_calibration`.  The record, with ECE / log loss / Brier
         before and after, is in ``self.meta["calibration"]``; the weights are not changed.
         """
-        from .calibration import fit_calibration
-        from .metrics import bootstrap_scores
+        from sentilstm.runtime.calibration import fit_calibration
+        from sentilstm.metrics import bootstrap_scores
 
         self._check_fitted()
         assert self.encoder is not None
-        x = _as_texts(texts)
-        y = _as_label_ids(labels, len(x))
+        x = as_texts(texts)
+        y = as_label_ids(labels, len(x))
         record, probs = fit_calibration(self.config_.model, self.weights, self.encoder.encode(x),  # type: ignore[arg-type]
                                         y, method, source=source)
         self.meta = {k: v for k, v in self.meta.items() if k != "calibration"}
@@ -356,18 +270,18 @@ class SentimentClassifier:
         ``train.init``: ``"default"`` fine-tunes the encoder shipped in the package, a path fine-tunes
         that encoder bundle (``sentilstm pretrain``), ``"scratch"`` trains a tokenizer and the whole
         network from GloVe only.  An encoder brings its tokenizer (plus the training texts' words it
-        lacks, see :func:`sentilstm.pretrain.extend_vocabulary`) and fixes the architecture.
+        lacks, see :func:`sentilstm.training.pretrain.extend_vocabulary`) and fixes the architecture.
         ``tokenizer``: reuse this trained :class:`TextEncoder` instead of training one (an
         encoder's weights are still used unless ``train.init`` is ``"scratch"``).
         ``strategy``: ``"default"``, ``"mirrored"`` or ``"multi-worker"`` (overrides
-        ``config.train.strategy``; see :mod:`sentilstm.distributed`).
+        ``config.train.strategy``; see :mod:`sentilstm.training.distributed`).
         ``allow_missing_classes``: train even if a class has fewer than ``MIN_CLASS_EXAMPLES``
         training examples (otherwise a ``ValueError``: such a model never predicts it).
         Training that diverges (a NaN or infinite loss or weight) raises
-        :class:`~sentilstm.training.TrainingDiverged` and leaves the classifier unfitted.
+        :class:`~sentilstm.training.loop.TrainingDiverged` and leaves the classifier unfitted.
         """
         try:
-            from .training import train_model  # imports Keras
+            from sentilstm.training.local import train_model  # imports Keras
         except ImportError as e:
             if (e.name or "").split(".")[0] not in ("keras", "tensorflow"):
                 raise
@@ -380,23 +294,20 @@ class SentimentClassifier:
         if strategy is not None:
             cfg = cfg.override({"train.strategy": strategy})
         tc = cfg.train
-        x = _as_texts(texts)
-        y = _as_label_ids(labels, len(x))
+        x = as_texts(texts)
+        y = as_label_ids(labels, len(x))
         if not x:
             raise ValueError("no training texts")
         if not allow_missing_classes:
             check_classes(y)
         if dev is None:
-            rng = np.random.default_rng(tc.seed)
-            held = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(0.1 * np.sum(y == c)))]
-                                   for c in range(len(LABELS)) if np.any(y == c)])
-            keep = np.setdiff1d(np.arange(len(x)), held)
+            held, keep = stratified_holdout(y, tc.seed)
             dx, dy = [x[i] for i in held], y[held]
             x, y = [x[i] for i in keep], y[keep]
             dev_source = "10% of the training data, held out"
         else:
-            dx = _as_texts(dev[0], "dev texts")
-            dy = _as_label_ids(dev[1], len(dx), "dev labels")
+            dx = as_texts(dev[0], "dev texts")
+            dy = as_label_ids(dev[1], len(dx), "dev labels")
             dev_source = "given"
         if tc.max_train_examples is not None:
             x, y = x[: tc.max_train_examples], y[: tc.max_train_examples]
@@ -407,7 +318,7 @@ class SentimentClassifier:
         dist = None
         init_weights, provenance = None, {}
         if tc.init != "scratch":
-            from .pretrain import fine_tune_setup
+            from sentilstm.training.pretrain import fine_tune_setup
 
             cfg, encoder_from, init_weights, provenance = fine_tune_setup(cfg, x, tc.init, out)
             if tokenizer is None:
@@ -415,7 +326,7 @@ class SentimentClassifier:
             elif tokenizer.vocab_size < encoder_from.vocab_size:
                 raise ValueError("the tokenizer given does not extend the encoder's vocabulary")
         if tc.strategy != "default":  # tf.distribute; the chief's tokenizer is shared with all workers
-            from .distributed import get_strategy, shared_encoder
+            from sentilstm.training.distributed import get_strategy, shared_encoder
 
             dist = get_strategy(tc.strategy)
             encoder = shared_encoder(dist, x, cfg.tokenizer, tokenizer)
@@ -424,36 +335,19 @@ class SentimentClassifier:
         cfg = cfg.override({"model.vocab_size": encoder.vocab_size})
         result = train_model(encoder, cfg, encoder.encode(x), y, encoder.encode(dx), dy,
                              verbose=verbose, out=out, strategy=dist, init_weights=init_weights)
-        from .training import check_finite_weights
+        from sentilstm.training.loop import check_finite_weights
 
         check_finite_weights(result.weights, "in the final weights")
 
-        def counts(ids: np.ndarray) -> dict[str, int]:
-            return dict(zip(LABELS, map(int, np.bincount(ids, minlength=len(LABELS)))))
-
         summary = data_summary or {}
-        meta = {
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "versions": _versions(),
-            "training": {
-                "train": {**summary.get("train", {}), "rows": len(x), "labels": counts(y)},
-                "dev": {"source": dev_source, **summary.get("dev", {}), "rows": len(dx), "labels": counts(dy)},
-                "best_epoch": result.best_epoch,
-                "epochs_run": result.history[-1]["epoch"] if result.history else 0,
-                "train_time_s": round(time.perf_counter() - started, 1),
-                "init": provenance or "scratch",
-                "history": result.history,
-                **({"members": result.members} if result.members else {}),
-            },
-            "dev_metrics": {k: v for k, v in result.dev_metrics.items()},
-        }
+        meta = training_meta(result, y, dy, dev_source, summary, time.perf_counter() - started, provenance)
         self._set_learned(cfg, encoder, result.weights, meta)
         # Fit the calibration on the same dev data (every worker alike: identical weights), with
         # dev metrics and bootstrap intervals for the model card.
         self.calibrate(dx, dy, method=tc.calibration, source=dev_source if dev is None else
                        summary.get("dev", {}).get("source", dev_source))
         if "calibration" in self.meta:  # vector scaling, or an ensemble's members, may move a few labels
-            from .metrics import classification_scores
+            from sentilstm.metrics import classification_scores
 
             self.meta["dev_metrics"] = classification_scores(dy, self.predict_proba(dx, engine="numpy").argmax(axis=1))
         return self
@@ -467,7 +361,7 @@ class SentimentClassifier:
         """The Keras model with this classifier's weights (built on first use; imports Keras)."""
         self._check_fitted()
         if self.__dict__.get("_keras_model") is None:
-            from .model import build_model, set_weight_dict
+            from sentilstm.nn.model import build_model, set_weight_dict
 
             model = build_model(self.config_.model)
             set_weight_dict(model, self.engine_weights)
@@ -477,13 +371,13 @@ class SentimentClassifier:
     def encode(self, texts: Texts) -> list[list[int]]:
         self._check_fitted()
         assert self.encoder is not None
-        return self.encoder.encode(_as_texts(texts))
+        return self.encoder.encode(as_texts(texts))
 
     def onnx_runtime(self) -> Any:
-        """The :class:`~sentilstm.onnx_runtime.OnnxRuntime` of this classifier (built once, on first use)."""
+        """The :class:`~sentilstm.runtime.onnx.OnnxRuntime` of this classifier (built once, on first use)."""
         self._check_fitted()
         if self._onnx is None:
-            from .onnx_runtime import OnnxRuntime, onnxruntime_available
+            from sentilstm.runtime.onnx import OnnxRuntime, onnxruntime_available
 
             if not onnxruntime_available():
                 raise ImportError("engine 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx")
@@ -506,18 +400,18 @@ class SentimentClassifier:
         self._check_fitted()
         assert self.encoder is not None
         limit_tokenizer_threads(self._n_threads())  # before this process's first batch (threads.py)
-        items = _as_texts(texts)
+        items = as_texts(texts)
         if engine == "auto":
-            from .onnx_runtime import onnxruntime_available
+            from sentilstm.runtime.onnx import onnxruntime_available
 
             engine = "onnx" if len(items) >= ONNX_MIN_TEXTS and onnxruntime_available() else "numpy"
         if engine == "onnx":
             return self.onnx_runtime().predict_texts(items, self.encoder.encode, batch_size)
         seqs = self.encoder.encode(items)
         if engine == "numpy":
-            assert self._runtime is not None
+            assert self.runtime_ is not None
             out = np.zeros((len(seqs), len(LABELS)), dtype=np.float32)
-            runtime = self._runtime
+            runtime = self.runtime_
 
             def run(idx: np.ndarray, x: np.ndarray) -> None:
                 out[idx] = runtime(x)
@@ -536,7 +430,7 @@ class SentimentClassifier:
                             f.result()
             return out
         if engine == "keras":
-            from .training import predict_keras
+            from sentilstm.training.loop import predict_keras
 
             return predict_keras(self.keras_model(), seqs, batch_size)
         raise AssertionError(engine)  # pragma: no cover - checked above
@@ -554,26 +448,26 @@ class SentimentClassifier:
 
     def scores(self, texts: Texts, labels: Any) -> dict[str, Any]:
         """Metrics (AvgRec, F1PN, macro-F1, accuracy, per class, confusion) on labelled data."""
-        from .metrics import classification_scores
+        from sentilstm.metrics import classification_scores
 
-        x = _as_texts(texts)
-        return classification_scores(_as_label_ids(labels, len(x)), self.predict_proba(x).argmax(axis=1))
+        x = as_texts(texts)
+        return classification_scores(as_label_ids(labels, len(x)), self.predict_proba(x).argmax(axis=1))
 
     def classify(self, texts: Texts, batch_size: int = 256) -> Any:
         """Labels and probabilities together: a :class:`~sentilstm.display.Predictions` (a table in notebooks)."""
-        from .display import Predictions
+        from sentilstm.display import Predictions
 
-        x = _as_texts(texts)
+        x = as_texts(texts)
         return Predictions(x, self.predict_proba(x, batch_size))
 
     def explain(self, texts: Texts, **options: Any) -> Any:
-        """Running sentiment and token attributions; see :func:`sentilstm.explain.explain`."""
-        from .explain import explain
+        """Running sentiment and token attributions; see :func:`sentilstm.classifier.explain`."""
+        from sentilstm.explain.core import explain as explain_texts
 
-        return explain(texts, self, **options)
+        return explain_texts(texts, self, **options)
 
     def _repr_html_(self) -> str:
-        from .display import classifier_html
+        from sentilstm.display import classifier_html
 
         return classifier_html(self)
 
@@ -595,3 +489,9 @@ def load(path: str | Path | None = None, threads: int | None = None) -> Sentimen
     ``threads``: CPU threads inference may use (default ``$SENTILSTM_THREADS``, else this
     process's CPUs; clamped to them): see :mod:`sentilstm.threads`."""
     return SentimentClassifier.load(path, threads=threads)
+
+
+def explain(texts: Texts, model: Any = None, **options: Any) -> Any:
+    """:func:`sentilstm.explain.core.explain` with ``model``: a classifier, a bundle path, or None (the shipped one)."""
+    clf = model if isinstance(model, SentimentClassifier) else load(None if model in (None, "default") else model)
+    return clf.explain(texts, **options)

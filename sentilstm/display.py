@@ -17,7 +17,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from .labels import LABELS
+from sentilstm.labels import LABELS
 
 __all__ = ["Predictions", "classifier_html"]
 

@@ -10,7 +10,7 @@ Degenerate cases are defined, never warnings: a class never predicted has precis
 absent from the gold labels has recall 0 (and is still averaged, as in scikit-learn with
 ``zero_division=0`` and ``labels=[0, 1, 2]``).
 
-Uncertainty and calibration (used by :mod:`sentilstm.reports`):
+Uncertainty and calibration (used by :mod:`sentilstm.evaluation`):
 
 * :func:`bootstrap_scores` — percentile bootstrap confidence intervals of the headline metrics.
 * :func:`paired_bootstrap` — significance of the difference between two systems on the same
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .labels import LABELS
+from sentilstm.labels import LABELS
 
 __all__ = [
     "confusion_matrix",

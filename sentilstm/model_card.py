@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .labels import LABELS
+from sentilstm.labels import LABELS
 
 __all__ = ["render_card", "data_terms", "CARD"]
 

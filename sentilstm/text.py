@@ -32,7 +32,12 @@ from __future__ import annotations
 import functools
 import html
 import re
+import sys
 import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 __all__ = ["normalize", "SPECIAL_TAGS", "NORMALIZER_VERSION"]
 
@@ -187,3 +192,52 @@ def normalize(text: str) -> str:
     if "!!!!" in t or "????" in t or "...." in t:
         t = _ELONG_PUNCT.sub(r"\1\1\1", t)
     return " ".join(t.split()).lower()  # str.split() splits on exactly the characters of \s
+
+
+Texts = str | Sequence[str] | Any  # see _as_texts
+
+
+_EXPECTED = "a string, a list or tuple of strings, a NumPy array or pandas Series of strings, or a DataFrame " \
+            "with a 'text' column"
+
+
+def _surrogate_check(items: list[str], name: str) -> None:
+    import re
+
+    bad = re.compile("[\ud800-\udfff]")
+    for i, t in enumerate(items):
+        m = bad.search(t)
+        if m:
+            raise ValueError(f"{name}[{i}] holds a lone surrogate (\\u{ord(m.group()):04x}), which is not valid text")
+
+
+def as_texts(texts: Texts, name: str = "texts") -> list[str]:
+    """The texts of ``texts``: one string, a list or tuple of strings, a 1-d NumPy array or a pandas
+    Series of strings, or a pandas DataFrame's ``text`` column; anything else is a TypeError."""
+    if isinstance(texts, str):
+        items = [texts]
+    elif texts is None:
+        raise TypeError(f"{name} is None; expected {_EXPECTED}")
+    elif isinstance(texts, (list, tuple)):
+        items = list(texts)
+    elif isinstance(texts, np.ndarray):
+        if texts.ndim != 1:
+            raise ValueError(f"{name} is a {texts.ndim}-d array of shape {texts.shape}; expected a 1-d array of strings")
+        items = texts.tolist()
+    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].DataFrame):
+        if "text" not in texts.columns:
+            raise ValueError(f"{name} is a DataFrame without a 'text' column (columns: "
+                             f"{', '.join(map(str, texts.columns)) or 'none'}); pass df[COLUMN] for another column")
+        items = texts["text"].tolist()
+    elif "pandas" in sys.modules and isinstance(texts, sys.modules["pandas"].Series):
+        items = texts.tolist()
+    else:
+        kind = type(texts).__name__
+        if isinstance(texts, (bytes, bytearray, memoryview)):
+            raise TypeError(f"{name} is {kind}; expected {_EXPECTED} (decode bytes first: data.decode('utf-8'))")
+        raise TypeError(f"{name} is {kind}; expected {_EXPECTED}")
+    for i, t in enumerate(items):
+        if not isinstance(t, str):
+            raise TypeError(f"{name}[{i}] is {type(t).__name__} ({t!r:.40}); expected a string")
+    _surrogate_check(items, name)
+    return items

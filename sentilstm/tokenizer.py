@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
-from .config import TokenizerConfig
-from .text import SPECIAL_TAGS, emoji_name_words, normalize
+from sentilstm.config import TokenizerConfig
+from sentilstm.text import SPECIAL_TAGS, emoji_name_words, normalize
 
 __all__ = ["TextEncoder", "PAD_ID", "UNK_ID"]
 
@@ -109,7 +109,7 @@ class TextEncoder:
         source = config.extra_vocab_source()
         if source is None or config.model != "wordlevel":
             return []
-        from .pretrained import load_vectors
+        from sentilstm.pretrained import load_vectors
 
         name, count = source
         index, _ = load_vectors(name)
@@ -155,7 +155,7 @@ class TextEncoder:
         if len(texts) >= FAST_IDS_MIN_TEXTS:  # the same ids, faster (sentilstm/fast_tokenize.py)
             fast = self.__dict__.get("_fast_ids", False)
             if fast is False:
-                from .fast_tokenize import WordLevelIds
+                from sentilstm.fast_tokenize import WordLevelIds
 
                 fast = self.__dict__["_fast_ids"] = WordLevelIds.of(self.tokenizer)
             if fast is not None:

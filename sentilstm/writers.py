@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .fileio import PARQUET_KEY, OutputError
+from sentilstm.fileio import PARQUET_KEY, OutputError
 
 __all__ = ["OUT_FORMATS", "SUFFIXES", "output_format", "TableWriter"]
 
@@ -71,7 +71,7 @@ class TableWriter:
         self.rows += table.num_rows
 
     def _open(self, schema: Any) -> None:
-        from . import __version__
+        from sentilstm.version import __version__
 
         self.schema = schema.with_metadata({**(schema.metadata or {}), PARQUET_KEY: __version__.encode()})
         if self.fmt == "parquet":

@@ -78,33 +78,36 @@ def rng():
 
 
 # -- the fast inner loop ---------------------------------------------------------------------------
-# `python -m pytest -m "not slow"` leaves these out (CI runs everything). Marked here, by node id
-# prefix, so each one's reason sits beside it: each trains a model beyond the session's tiny_model,
+# `python -m pytest -m "not slow"` leaves these out (CI runs everything). Marked here, by test file
+# name and node id prefix, so each one's reason sits beside it: each trains a model beyond the session's tiny_model,
 # imports TensorFlow for a Keras comparison, starts worker processes or an engine, or sweeps every
 # real tweet. A test may also carry @pytest.mark.slow itself.
 SLOW = {
-    "tests/test_distributed.py": "starts TensorFlow worker processes that train",
-    "tests/test_training.py": "trains several models on real data",
-    "tests/test_classifier.py::test_keras_engine_matches_numpy_engine_on_dev": "Keras on the dev set",
-    "tests/test_classifier.py::test_fit_without_dev_holds_out_training_data": "trains",
-    "tests/test_classifier.py::test_seeded_training_is_reproducible": "trains three models",
-    "tests/test_classifier.py::test_several_dev_checks_per_epoch": "trains",
-    "tests/test_cli.py::test_train_evaluate_info_end_to_end": "trains through the CLI",
-    "tests/test_estimator.py::test_fit_returns_self_learns_underscore_state_and_score_is_avgrec": "trains",
-    "tests/test_default_model.py::test_every_engine_agrees_with_keras_on_dev": "Keras on the dev set",
-    "tests/test_explain.py::test_numpy_gradients_match_tf_gradienttape": "TensorFlow gradients",
-    "tests/test_export.py::test_savedmodel_export_round_trip": "TensorFlow SavedModel",
-    "tests/test_scoring.py::test_ray_two_actors": "starts Ray",
-    "tests/test_scoring.py::test_spark_two_workers": "starts Spark",
-    "tests/test_text.py::test_fast_paths_equal_the_unguarded_pipeline": "normalises every training tweet twice",
-    "tests/test_data_safety_write.py::test_replaces_its_own_kind_and_refuses_another_kind[train]": "trains",
-    "tests/test_data_safety_write.py::test_allow_missing_classes_trains_anyway": "trains",
-    "tests/test_data_safety_write.py::test_non_finite_loss_stops_training_and_saves_nothing": "trains",
-    "tests/test_data_safety_write.py::test_non_finite_weights_stop_training": "trains",
+    "test_distributed.py": "starts TensorFlow worker processes that train",
+    "test_training.py": "trains several models on real data",
+    "test_pretrain.py::test_cli_pretrain_then_train_from_it": "pretrains and fine-tunes through the CLI",
+    "test_pretrain.py::test_fine_tune_starts_from_the_encoder": "pretrains and fine-tunes",
+    "test_classifier.py::test_keras_engine_matches_numpy_engine_on_dev": "Keras on the dev set",
+    "test_classifier.py::test_fit_without_dev_holds_out_training_data": "trains",
+    "test_classifier.py::test_seeded_training_is_reproducible": "trains three models",
+    "test_classifier.py::test_several_dev_checks_per_epoch": "trains",
+    "test_cli.py::test_train_evaluate_info_end_to_end": "trains through the CLI",
+    "test_estimator.py::test_fit_returns_self_learns_underscore_state_and_score_is_avgrec": "trains",
+    "test_default_model.py::test_every_engine_agrees_with_keras_on_dev": "Keras on the dev set",
+    "test_explain.py::test_numpy_gradients_match_tf_gradienttape": "TensorFlow gradients",
+    "test_export.py::test_savedmodel_export_round_trip": "TensorFlow SavedModel",
+    "test_scoring.py::test_ray_two_actors": "starts Ray",
+    "test_scoring.py::test_spark_two_workers": "starts Spark",
+    "test_text.py::test_fast_paths_equal_the_unguarded_pipeline": "normalises every training tweet twice",
+    "test_data_safety_write.py::test_replaces_its_own_kind_and_refuses_another_kind[train]": "trains",
+    "test_data_safety_write.py::test_allow_missing_classes_trains_anyway": "trains",
+    "test_data_safety_write.py::test_non_finite_loss_stops_training_and_saves_nothing": "trains",
+    "test_data_safety_write.py::test_non_finite_weights_stop_training": "trains",
 }
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if any(item.nodeid == key or item.nodeid.startswith((key + "::", key + "[")) for key in SLOW):
+        nodeid = item.nodeid.rsplit("/", 1)[-1]  # the test file's name on: independent of its folder
+        if any(nodeid == key or nodeid.startswith((key + "::", key + "[")) for key in SLOW):
             item.add_marker(pytest.mark.slow)

@@ -29,6 +29,8 @@ from click.testing import CliRunner
 import sentilstm
 from sentilstm.cli import main
 from sentilstm.fileio import OutputError, check_output, sweep_temporaries, temporary_name
+import sentilstm.training.local  # noqa: F401
+import sentilstm.training.loop  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 TALLY: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"runs": 0, "tracebacks": 0, "row_changes": 0,
@@ -311,7 +313,7 @@ def test_allow_missing_classes_trains_anyway(ws):
     assert r.exit_code == 0, r.stderr
     assert sentilstm.load(ws / "m").meta["training"]["train"]["labels"]["neutral"] == 0
     from sentilstm import SentimentClassifier
-    from sentilstm.classifier import MIN_CLASS_EXAMPLES
+    from sentilstm.labels import MIN_CLASS_EXAMPLES
 
     texts = ["good"] * MIN_CLASS_EXAMPLES + ["bad"] * MIN_CLASS_EXAMPLES + ["table"] * (MIN_CLASS_EXAMPLES - 1)
     labels = ["positive"] * MIN_CLASS_EXAMPLES + ["negative"] * MIN_CLASS_EXAMPLES + ["neutral"] * (MIN_CLASS_EXAMPLES - 1)
@@ -323,7 +325,7 @@ def test_non_finite_loss_stops_training_and_saves_nothing(ws, tiny_model, monkey
     """A NaN in the loss (here from a NaN class weight) stops training with one line; no bundle is written."""
     import sentilstm.training as T
 
-    monkeypatch.setattr(T, "balanced_class_weights", lambda y: np.array([np.nan, 1, 1], np.float32))
+    monkeypatch.setattr(T.local, "balanced_class_weights", lambda y: np.array([np.nan, 1, 1], np.float32))
     shutil.copytree(tiny_model, ws / "old")  # an older bundle at --out stays as it was
     before = _snapshot(ws)
     r, _ = _cli("train", "--config", "proj/config.json", "--data", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
@@ -340,7 +342,7 @@ def test_non_finite_loss_stops_training_and_saves_nothing(ws, tiny_model, monkey
 def test_non_finite_weights_stop_training(monkeypatch):
     import sentilstm.training as T
 
-    real = T.weight_dict
+    real = T.loop.weight_dict
 
     def poisoned(model):
         w = real(model)
@@ -348,11 +350,11 @@ def test_non_finite_weights_stop_training(monkeypatch):
         w[name] = np.full_like(w[name], np.inf)
         return w
 
-    monkeypatch.setattr(T, "weight_dict", poisoned)
+    monkeypatch.setattr(T.loop, "weight_dict", poisoned)
     clf = sentilstm.SentimentClassifier()
     texts = [json.loads(line)["text"] for line in _labelled(15).splitlines()]
     labels = [json.loads(line)["label"] for line in _labelled(15).splitlines()]
-    with pytest.raises(T.TrainingDiverged, match="is not finite.*nothing saved"):
+    with pytest.raises(T.loop.TrainingDiverged, match="is not finite.*nothing saved"):
         clf.fit(texts, labels, config=sentilstm.ClassifierConfig.from_dict(TINY), verbose=0, out=None)
     assert clf.weights is None  # still unfitted: nothing to save
     with pytest.raises(RuntimeError, match="not fitted"):
@@ -487,7 +489,7 @@ def test_readme_output_examples_are_true(ws):
     """Every command of the README's outputs paragraph runs here and prints exactly what the README shows."""
     import shlex
 
-    from sentilstm.classifier import MIN_CLASS_EXAMPLES
+    from sentilstm.labels import MIN_CLASS_EXAMPLES
 
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("**Outputs never replace"):]

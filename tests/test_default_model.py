@@ -58,7 +58,7 @@ def test_console_script_predicts_positive():
 
 
 def test_shipped_encoder_is_small_and_loadable():
-    from sentilstm.pretrain import DEFAULT_ENCODER, load_encoder
+    from sentilstm.training.pretrain import DEFAULT_ENCODER, load_encoder
 
     files = {p.name: p.stat().st_size for p in DEFAULT_ENCODER.iterdir()}
     assert set(files) == {"config.json", "tokenizer.json", "weights.npz", "README.md"}

@@ -12,6 +12,7 @@ import pytest
 import sentilstm
 from sentilstm import scoring, threads
 from sentilstm.threads import ENV, resolve_threads
+import sentilstm.scoring.batch  # noqa: F401
 
 
 @pytest.fixture
@@ -94,13 +95,13 @@ def test_numpy_engine_runs_blas_on_one_thread_and_restores_it(tiny_model):
     clf = sentilstm.load(tiny_model)
     before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     seen = []
-    runtime = clf._runtime
+    runtime = clf.runtime_
 
     def spy(ids):
         seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
         return runtime(ids)
 
-    clf._runtime = spy
+    clf.runtime_ = spy
     clf.predict_proba(["good", "bad"], engine="numpy")
     assert seen and set(seen) == {1}
     assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
@@ -156,10 +157,10 @@ def test_spark_workers_get_their_tasks_cpus():
                                    get=lambda key, default=None: conf.get(key, default))),
                                mapInPandas=lambda fn, schema: captured.setdefault("fn", fn))
     scoring.score_spark(df)
-    scoring._MODELS.clear()
+    scoring.batch._MODELS.clear()
     out = list(captured["fn"](iter([pd.DataFrame({"text": ["good", "bad"]})])))
     assert len(out[0]) == 2
-    assert [m.threads for m in scoring._MODELS.values()] == [1]
+    assert [m.threads for m in scoring.batch._MODELS.values()] == [1]
 
 
 def test_numpy_engine_on_two_threads_gives_the_same_numbers(tiny_model, dev_data):

@@ -8,11 +8,11 @@ format="semeval2017")`` names one; both return :class:`LabelledData` (what ``tra
 registry go to the Hugging Face hub.  ``datasets`` itself is imported only when a Dataset is built.
 """
 
-from . import corpora as _corpora  # noqa: F401  (registers the corpus loaders)
-from .arrow import DataWarning
-from .files import DataError, LabelledData, read_texts
-from .labelmap import LabelMap
-from .registry import DATASETS, LOADERS, DatasetSpec, load, load_data, load_dataset, register, register_dataset
+from sentilstm.data import corpora as _corpora  # noqa: F401  (registers the corpus loaders)
+from sentilstm.data.arrow import DataWarning
+from sentilstm.data.files import DataError, LabelledData, read_texts
+from sentilstm.data.labelmap import LabelMap
+from sentilstm.data.registry import DATASETS, LOADERS, DatasetSpec, load, load_data, load_dataset, register, register_dataset
 
 __all__ = [
     "DATASETS", "DataError", "DataWarning", "DatasetSpec", "LabelMap", "LabelledData", "LOADERS", "load", "load_data",

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..labels import LABELS
-from .formats import DataError
-from .readers import iter_lines, no_column, open_binary
+from sentilstm.labels import LABELS
+from sentilstm.data.formats import DataError
+from sentilstm.data.readers import iter_lines, no_column, open_binary
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -284,7 +284,7 @@ def normalise(ds: "datasets.Dataset", where: str, *, text_column: str = "text", 
     import pyarrow.compute as pc
     from datasets import ClassLabel, Features, Value
 
-    from .labelmap import LabelMap
+    from sentilstm.data.labelmap import LabelMap
 
     cols = list(ds.column_names)
     for c in (text_column, label_column):

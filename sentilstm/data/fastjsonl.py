@@ -31,8 +31,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from . import lines
-from .formats import DataError
+from sentilstm.data import lines
+from sentilstm.data.formats import DataError
 
 __all__ = ["jsonl_tables"]
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..labels import LABEL_SYNONYMS, LABELS, UnknownLabelsError, labels_to_ids
-from .formats import DataError, format_of
-from .readers import iter_records, read_texts as _read_texts, text_value
+from sentilstm.labels import LABEL_SYNONYMS, LABELS, UnknownLabelsError, labels_to_ids
+from sentilstm.data.formats import DataError, format_of
+from sentilstm.data.readers import iter_records, read_texts as _read_texts, text_value
 
 __all__ = ["LabelledData", "DataError", "read_labelled", "read_labelled_jsonl", "read_labelled_csv", "read_texts"]
 
@@ -120,7 +120,7 @@ def _finish(path: Path, texts: list[str], labels: list[Any], label_lines: list[i
 def _finish_mapped(path: Path, texts: list[str], labels: list[Any], label_lines: list[int],
                    extra: dict[str, list[Any]], label_map: Any) -> LabelledData:
     """Labels through a :class:`~sentilstm.data.labelmap.LabelMap`; rows mapped to skip are dropped and reported."""
-    from .labelmap import LabelMap
+    from sentilstm.data.labelmap import LabelMap
 
     lmap = LabelMap.parse(label_map)
     got = [lmap.lookup(v) for v in labels]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Union
 
-from ..labels import LABEL_SYNONYMS, LABELS
+from sentilstm.labels import LABEL_SYNONYMS, LABELS
 
 __all__ = ["LabelMap", "LabelMapSpec"]
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, Union
 
-from .formats import DataError
+from sentilstm.data.formats import DataError
 
 Source = Union[str, os.PathLike, IO[bytes]]
 _SURROGATE = re.compile("[\ud800-\udfff]")

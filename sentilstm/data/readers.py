@@ -29,10 +29,10 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from . import lines
-from .fastjsonl import jsonl_tables
-from .formats import DataError, format_of
-from .lines import (SURROGATE_ESCAPE, Source, arrow_column, check_strings, iter_lines, json_lines_from, json_type,
+from sentilstm.data import lines
+from sentilstm.data.fastjsonl import jsonl_tables
+from sentilstm.data.formats import DataError, format_of
+from sentilstm.data.lines import (SURROGATE_ESCAPE, Source, arrow_column, check_strings, iter_lines, json_lines_from, json_type,
                     no_column, open_binary, source_name, text_value)
 
 __all__ = ["iter_lines", "iter_delimited", "iter_records", "iter_tables", "read_texts", "text_value",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from .files import LabelledData, read_labelled_csv, read_labelled_jsonl
-from .formats import DataError, format_of, hub_name, looks_local
+from sentilstm.data.files import LabelledData, read_labelled_csv, read_labelled_jsonl
+from sentilstm.data.formats import DataError, format_of, hub_name, looks_local
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -150,7 +150,7 @@ def load_dataset(name_or_path: PathLike, format: str | None = None, split: str |
 
     ``format`` names the loader for a path.  Several splits and no ``split`` is an error.
     """
-    from .corpora import detect_format
+    from sentilstm.data.sources import detect_format
 
     where = str(name_or_path)
     if format is not None:

@@ -1,0 +1,1 @@
+"""The Keras side: our LSTM cell (cell) and the classifier network (model)."""

@@ -1,0 +1,2 @@
+"""Training: the shared loop pieces (loop), one-process training (local) and tf.distribute
+(distributed)."""
