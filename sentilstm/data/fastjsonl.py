@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from sentilstm.data import lines
-from sentilstm.data.formats import DataError
 
 __all__ = ["jsonl_tables"]
 
@@ -97,7 +96,6 @@ def jsonl_tables(path: str | os.PathLike[str], name: str, text_column: str, bloc
     import pyarrow.compute as pc
 
     columns: list[str] | None = None
-    known: set[str] = set()
     pieces: list[Any] = []  # pyarrow Tables (fast blocks) or lists of records (precise blocks)
     size = 0
 
@@ -144,14 +142,7 @@ def jsonl_tables(path: str | os.PathLike[str], name: str, text_column: str, bloc
                 if text_column not in rec:
                     raise lines.no_column(name, text_column, rec, n, what="field")
                 text = lines.text_value(rec, n, name, text_column)
-                if columns is None:
-                    columns = list(rec)
-                    known = set(columns)
-                elif not known.issuperset(rec):
-                    extra = [k for k in rec if k not in known]
-                    if extra:
-                        raise DataError(f"{name}: line {n}: field(s) {', '.join(map(repr, extra))} not in the first "
-                                        f"record ({', '.join(columns)}); the output's columns are the first record's")
+                columns = lines.output_columns(columns, rec, n, name)
                 recs.append(rec)
                 size += len(text) + 16 * len(rec)
                 if size >= block_bytes:
@@ -161,7 +152,7 @@ def jsonl_tables(path: str | os.PathLike[str], name: str, text_column: str, bloc
             continue
         tbl, first = fast
         if first is not None:
-            columns, known = first, set(first)
+            columns = first
         keys = np.zeros(tbl.num_rows, dtype=np.int64)
         for col in tbl.columns:
             keys += np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=np.int64)

@@ -250,3 +250,14 @@ def arrow_column(values: list[Any]) -> Any:
     return pa.array([v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values],
                     pa.string())
 
+
+def output_columns(columns: list[str] | None, rec: dict[str, Any], n: int, name: str) -> list[str]:
+    """The columns of a scored table: the first record's; a later record's field not among them is an
+    error naming its line (a field a later record lacks is left empty)."""
+    if columns is None:
+        return list(rec)
+    extra = [k for k in rec if k not in columns]
+    if extra:
+        raise DataError(f"{name}: line {n}: field(s) {', '.join(map(repr, extra))} not in the first record "
+                        f"({', '.join(columns)}); the output's columns are the first record's")
+    return columns

@@ -33,7 +33,7 @@ from sentilstm.data import lines
 from sentilstm.data.fastjsonl import jsonl_tables
 from sentilstm.data.formats import DataError, format_of
 from sentilstm.data.lines import (SURROGATE_ESCAPE, Source, arrow_column, check_strings, iter_lines, json_lines_from, json_type,
-                    no_column, open_binary, source_name, text_value)
+                    no_column, open_binary, output_columns, source_name, text_value)
 
 __all__ = ["iter_lines", "iter_delimited", "iter_records", "iter_tables", "read_texts", "text_value",
            "open_binary", "no_column", "Source"]
@@ -289,7 +289,6 @@ def iter_tables(path: str | os.PathLike[str], text_column: str = "text", block_b
         yield from jsonl_tables(path, name, text_column, block_bytes)
         return
     columns: list[str] | None = None
-    known: set[str] = set()
     chunk: list[dict[str, Any]] = []
     size = 0
 
@@ -300,14 +299,7 @@ def iter_tables(path: str | os.PathLike[str], text_column: str = "text", block_b
 
     for n, rec in iter_records(path, fmt, require=(text_column,), name=name):
         text = text_value(rec, n, name, text_column)
-        if columns is None:
-            columns = list(rec)
-            known = set(columns)
-        elif not known.issuperset(rec):
-            extra = [k for k in rec if k not in known]
-            if extra:
-                raise DataError(f"{name}: line {n}: field(s) {', '.join(map(repr, extra))} not in the first record "
-                                f"({', '.join(columns)}); the output's columns are the first record's")
+        columns = output_columns(columns, rec, n, name)
         chunk.append(rec)
         size += len(text) + 16 * len(rec)
         if size >= block_bytes:

@@ -5,12 +5,11 @@ the bad-input table, on tricky JSON Lines blocks, and on the real SemEval files.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from sentilstm.data import DataError, lines, readers
+from sentilstm.data import DataError, lines
 from sentilstm.data.readers import iter_lines, iter_records, iter_tables
 
 from test_data_safety_read import CASES, _make
