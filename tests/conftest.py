@@ -99,6 +99,8 @@ SLOW = {
     "test_scoring.py::test_ray_two_actors": "starts Ray",
     "test_scoring.py::test_spark_two_workers": "starts Spark",
     "test_text.py::test_fast_paths_equal_the_unguarded_pipeline": "normalises every training tweet twice",
+    "test_fast_tokenize.py::test_same_ids_on_every_training_and_dev_tweet": "tokenises every real tweet twice",
+    "test_readers_fast.py::test_fast_equals_precise_on_the_real_files": "reads the real files twice",
     "test_data_safety_write.py::test_replaces_its_own_kind_and_refuses_another_kind[train]": "trains",
     "test_data_safety_write.py::test_allow_missing_classes_trains_anyway": "trains",
     "test_data_safety_write.py::test_non_finite_loss_stops_training_and_saves_nothing": "trains",
