@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sentilstm.classifier import SentimentClassifier, load
 from sentilstm.config import ClassifierConfig, ModelConfig, TokenizerConfig, TrainConfig
-from sentilstm.classifier import explain  # the function; the module's other names: from sentilstm.explain import ...
+from sentilstm.classifier import explain  # the function; the module's other names: from sentilstm.explanations import ...
 from sentilstm.labels import LABELS
 
 if TYPE_CHECKING:

@@ -462,7 +462,7 @@ class SentimentClassifier:
 
     def explain(self, texts: Texts, **options: Any) -> Any:
         """Running sentiment and token attributions; see :func:`sentilstm.classifier.explain`."""
-        from sentilstm.explain.core import explain as explain_texts
+        from sentilstm.explanations.core import explain as explain_texts
 
         return explain_texts(texts, self, **options)
 
@@ -492,6 +492,6 @@ def load(path: str | Path | None = None, threads: int | None = None) -> Sentimen
 
 
 def explain(texts: Texts, model: Any = None, **options: Any) -> Any:
-    """:func:`sentilstm.explain.core.explain` with ``model``: a classifier, a bundle path, or None (the shipped one)."""
+    """:func:`sentilstm.explanations.core.explain` with ``model``: a classifier, a bundle path, or None (the shipped one)."""
     clf = model if isinstance(model, SentimentClassifier) else load(None if model in (None, "default") else model)
     return clf.explain(texts, **options)

@@ -8,6 +8,7 @@ the fast loop; the rest of the commands (training a small model first) are marke
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -85,6 +86,8 @@ def workdir(tmp_path_factory, data_dir):
     (work / "train.jsonl").write_text("\n".join(lines[:300]) + "\n", encoding="utf-8")
     (work / "dev.jsonl").write_text("\n".join(lines[300:400]) + "\n", encoding="utf-8")
     (work / "big.jsonl").write_text("\n".join(lines[:200]) + "\n", encoding="utf-8")
+    (work / "my-unlabelled.txt").write_text(  # `sentilstm pretrain --texts`: plain texts, one a line
+        "\n".join(json.loads(line)["text"].replace("\n", " ") for line in lines[400:700]) + "\n", encoding="utf-8")
     (work / "big.csv").write_text("text\n" + "\n".join(f"text number {i}" for i in range(50)) + "\n")
     shutil.copy(REPO / "data" / "examples.txt", work / "tweets.txt")
     return work
@@ -180,7 +183,7 @@ def test_every_shown_command_runs(workdir):
     for cmd, shown in cmds:
         c = _strip_comment(cmd)
         if " train " in f" {c} ":
-            c += " --epochs 2 --vocab-size 500 --embedding-dim 16 --units 8" if "--epochs" not in c else ""
+            c += " --from scratch --epochs 2 --vocab-size 500 --embedding-dim 16 --units 8" if "--epochs" not in c else ""
         _check_output(c, shown, workdir)
     assert (workdir / "my-model" / "config.json").is_file() and (workdir / "scored.parquet").is_file()
     assert (workdir / "out" / "my-model-onnx" / "model.onnx").is_file()

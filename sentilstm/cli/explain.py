@@ -1,4 +1,4 @@
-"""``sentilstm explain``: why the model said what it said (see :mod:`sentilstm.explain`).
+"""``sentilstm explain``: why the model said what it said (see :mod:`sentilstm.explanations`).
 
 Kept apart from :mod:`sentilstm.cli`; imports nothing heavy until the command runs, and the
 default method (integrated gradients on the NumPy runtime) never imports TensorFlow.
@@ -49,9 +49,9 @@ def explain(texts: tuple[str, ...], file: str | None, model: str | None, fmt: st
       sentilstm explain --format json "meh" "love it"
       sentilstm explain --format html --out why.html "not bad at all, actually quite good"
     """
-    from sentilstm.explain.core import DEFAULT_STEPS
+    from sentilstm.explanations.core import DEFAULT_STEPS
     from sentilstm.classifier import explain as run_explain
-    from sentilstm.explain.render import html_page
+    from sentilstm.explanations.render import html_page
 
     if out_path is not None:
         check_output(out_path, "explanation", overwrite=overwrite)  # before any work

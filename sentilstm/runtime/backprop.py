@@ -1,6 +1,6 @@
 """Gradients of the class probabilities with respect to the embedding inputs, in NumPy.
 
-Integrated gradients (:mod:`sentilstm.explain`) need ``d p_c / d x`` for every class ``c`` at
+Integrated gradients (:mod:`sentilstm.explanations`) need ``d p_c / d x`` for every class ``c`` at
 dozens of points along a path.  Getting them from the Keras model costs a TensorFlow import and
 a graph trace (10–20 s before the first answer); this module runs the forward pass of
 :class:`~sentilstm.runtime.numpy.NumpyRuntime` on embedding vectors, keeps what the backward pass

@@ -16,7 +16,7 @@ import sentilstm
 from sentilstm.bundle import Bundle, load_bundle, save_bundle
 from sentilstm.cli import main
 from sentilstm.config import ClassifierConfig
-from sentilstm.explain.render import Explanation, html_page
+from sentilstm.explanations.render import Explanation, html_page
 from sentilstm.classifier import explain
 
 POS = sentilstm.LABELS.index("positive")

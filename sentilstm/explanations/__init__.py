@@ -5,8 +5,8 @@
 The engines (core) and the result with its renderings (render); see core's docstring.
 ``sentilstm.explain(texts, model)`` (the function) is :func:`sentilstm.classifier.explain`."""
 
-from sentilstm.explain.core import DEFAULT_STEPS, METHODS, integrated_gradients, occlusion, running_sentiment
-from sentilstm.explain.render import Explanation, html_page
+from sentilstm.explanations.core import DEFAULT_STEPS, METHODS, integrated_gradients, occlusion, running_sentiment
+from sentilstm.explanations.render import Explanation, html_page
 
 __all__ = [
     "DEFAULT_STEPS", "Explanation", "METHODS", "html_page", "integrated_gradients", "occlusion",

@@ -38,8 +38,8 @@ Renderings (:meth:`Explanation.render` for terminals, ``to_json``, ``to_html`` /
 shade each token by its *polarity*, attribution to positive minus attribution to negative (green
 towards positive, red towards negative), whatever the predicted label.
 
-``sentilstm.explain`` is this module's :func:`explain` (the package re-exports the function);
-import the other names with ``from sentilstm.explain import Explanation``.
+``sentilstm.explain(texts, model)`` (:func:`sentilstm.classifier.explain`) calls this module's
+:func:`explain`; import the other names with ``from sentilstm.explanations import Explanation``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from sentilstm.explain.render import Explanation
+from sentilstm.explanations.render import Explanation
 from sentilstm.labels import LABELS
 from sentilstm.runtime.layout import embedding_weights, head_layer, member_prefixes, pooling_layer, rnn_layer
 from sentilstm.text import as_texts
@@ -67,7 +67,7 @@ DEFAULT_STEPS = 48
 def _classifier(model: Any) -> Any:
     """The fitted classifier to explain; :func:`sentilstm.classifier.explain` loads bundle paths."""
     if model is None or isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
-        raise TypeError("sentilstm.explain.core.explain needs a fitted SentimentClassifier; "
+        raise TypeError("sentilstm.explanations.core.explain needs a fitted SentimentClassifier; "
                         "sentilstm.explain(texts, path) loads one")
     model._check_fitted()
     return model
