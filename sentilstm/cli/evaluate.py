@@ -6,7 +6,7 @@ import click
 
 from sentilstm.cli.inputs import load_labelled_data
 from sentilstm.cli.options import Command, threads_option
-from sentilstm.cli.options import Option, shared_with_data_options
+from sentilstm.cli.options import Option, with_data_options
 from sentilstm.fileio import OVERWRITE_HELP
 
 
@@ -14,7 +14,7 @@ from sentilstm.fileio import OVERWRITE_HELP
 @click.option("-m", "--model", type=click.Path(), default=None, help="Model bundle [default: shipped model].")
 @click.option("--data", "data_path", type=click.Path(), default=None,
               help="Labelled data file (or use --dataset/--path/--split).")
-@shared_with_data_options
+@with_data_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("-o", "--out", "--report", "report_dir", cls=Option, deprecated={"--report": "-o/--out"},

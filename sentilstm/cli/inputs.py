@@ -6,10 +6,6 @@ from typing import Any
 
 import click
 
-from sentilstm.cli.options import gather_texts
-
-_gather_texts = gather_texts  # the old private names (see cli_options)
-
 
 def load_labelled_data(path: str | None, data_format: str | None, text_column: str, label_column: str,
                dataset: str | None = None, ds_path: str | None = None, split: str | None = None,

@@ -28,7 +28,7 @@ from sentilstm.config import ClassifierConfig, ConfigOption
 
 __all__ = ["Command", "Option", "config_options", "config_from_options", "set_option", "add_global_options",
            "gather_texts", "stdin_piped", "warn_deprecated", "TRAIN_OPTIONS", "EXTRAS", "missing_extra",
-           "data_options", "with_data_options"]
+           "data_options", "with_data_options", "threads_option"]
 
 
 # -- deprecations --------------------------------------------------------------------------------
@@ -296,11 +296,6 @@ def pop_config_options(kwargs: dict[str, Any], names: dict[str, str] | None = No
     names = TRAIN_OPTIONS if names is None else names
     return {_param_name(n): kwargs.pop(_param_name(n), None) for n in names}
 
-
-_data_options = data_options  # the old private names (see cli_options)
-
-
-shared_with_data_options = with_data_options
 
 def threads_option(fn: Any) -> Any:
     from sentilstm.threads import ENV

@@ -10,7 +10,7 @@ import click
 from sentilstm.cli.inputs import load_labelled_data
 from sentilstm.cli.options import (
     Command,
-    Option, config_from_options, config_options, pop_config_options, shared_with_data_options,
+    Option, config_from_options, config_options, pop_config_options, with_data_options,
 )
 from sentilstm.fileio import OVERWRITE_HELP, check_output
 from sentilstm.labels import MIN_CLASS_EXAMPLES
@@ -31,7 +31,7 @@ from sentilstm.labels import MIN_CLASS_EXAMPLES
               help=f"Train even if a class has fewer than {MIN_CLASS_EXAMPLES} training examples (by default "
                    f"an error: such a model would never predict it).")
 @config_options()
-@shared_with_data_options
+@with_data_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; epoch lines only.")
 def train(train_path: str | None, dev_path: str | None, dev_split: str | None, out_dir: str,
           config_path: str | None, set_values: tuple[str, ...], quiet: bool, data_format: str | None,
