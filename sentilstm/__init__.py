@@ -10,15 +10,13 @@ Importing sentilstm (and predicting) does not import TensorFlow; training does.
 
 from typing import TYPE_CHECKING, Any
 
-from sentilstm.classifier import SentimentClassifier, load
+from sentilstm.classifier import SentimentClassifier, explain, load  # explain: the function (see sentilstm.explanations)
 from sentilstm.config import ClassifierConfig, ModelConfig, TokenizerConfig, TrainConfig
-from sentilstm.classifier import explain  # the function; the module's other names: from sentilstm.explanations import ...
 from sentilstm.labels import LABELS
+from sentilstm.version import __version__
 
 if TYPE_CHECKING:
     from sentilstm.evaluation.render import Report
-
-from sentilstm.version import __version__  # noqa: E402
 
 
 def evaluate(model: Any, dataset: Any, **options: Any) -> "Report":
