@@ -16,6 +16,7 @@ Asserts nothing: it measures and reports.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -55,8 +56,8 @@ def first_model_like(clf):
     from sentilstm.config import ModelConfig
     from sentilstm.runtime.numpy import NumpyRuntime
 
-    cfg = ClassifierConfig.from_dict(clf.config.to_dict())
-    cfg.model = ModelConfig(**{**FIRST_MODEL, "vocab_size": clf.encoder.vocab_size})
+    cfg = dataclasses.replace(ClassifierConfig.from_dict(clf.config.to_dict()),  # configs are frozen
+                              model=ModelConfig(**{**FIRST_MODEL, "vocab_size": clf.encoder.vocab_size}))
     rng = np.random.default_rng(0)
     u, e, v = cfg.model.units, cfg.model.embedding_dim, cfg.model.vocab_size
     w = {"embedding/embeddings": rng.normal(0, 0.3, (v, e)), "head/kernel": rng.normal(0, 0.1, (4 * u, 3)),
