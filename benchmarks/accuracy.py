@@ -54,7 +54,7 @@ def first_model_like(clf):
     """A classifier with the first default model's architecture, random weights, ``clf``'s tokenizer."""
     from sentilstm import ClassifierConfig, SentimentClassifier
     from sentilstm.config import ModelConfig
-    from sentilstm.runtime.numpy import NumpyRuntime
+    from sentilstm.bundle import Bundle, save_bundle
 
     cfg = dataclasses.replace(ClassifierConfig.from_dict(clf.config.to_dict()),  # configs are frozen
                               model=ModelConfig(**{**FIRST_MODEL, "vocab_size": clf.encoder.vocab_size}))
@@ -66,10 +66,9 @@ def first_model_like(clf):
         p = f"bilstm_0/{d}_lstm_0/cell/"
         w |= {p + "kernel": rng.normal(0, 0.1, (e, 4 * u)), p + "recurrent_kernel": rng.normal(0, 0.1, (u, 4 * u)),
               p + "bias": np.zeros(4 * u)}
-    first = SentimentClassifier(cfg)
-    first.encoder, first.weights = clf.encoder, {k: x.astype(np.float32) for k, x in w.items()}
-    first.runtime_ = NumpyRuntime(cfg.model, first.weights)
-    return first
+    path = Path(tempfile.mkdtemp()) / "first-model"  # through a bundle: the public way to a fitted classifier
+    save_bundle(path, Bundle(cfg, clf.encoder.to_str(), {k: x.astype(np.float32) for k, x in w.items()}))
+    return SentimentClassifier.load(path)
 
 
 def main() -> int:
