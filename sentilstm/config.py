@@ -24,7 +24,7 @@ POOLINGS = ("max", "mean", "attention")
 T = TypeVar("T")
 
 
-def shared_from_dict(cls: type[T], data: dict[str, Any], where: str) -> T:
+def section_from_dict(cls: type[T], data: dict[str, Any], where: str) -> T:
     """Build dataclass ``cls`` from ``data``, naming unknown keys instead of a bare TypeError."""
     if not isinstance(data, dict):
         raise ValueError(f"{where}: expected an object, got {type(data).__name__}")
@@ -212,9 +212,9 @@ class ClassifierConfig:
         if unknown:
             raise ValueError(f"{where}: unknown section(s) {', '.join(unknown)}; known: tokenizer, model, train")
         return cls(
-            tokenizer=shared_from_dict(TokenizerConfig, data.get("tokenizer", {}), f"{where}.tokenizer"),
-            model=shared_from_dict(ModelConfig, data.get("model", {}), f"{where}.model"),
-            train=shared_from_dict(TrainConfig, data.get("train", {}), f"{where}.train"),
+            tokenizer=section_from_dict(TokenizerConfig, data.get("tokenizer", {}), f"{where}.tokenizer"),
+            model=section_from_dict(ModelConfig, data.get("model", {}), f"{where}.model"),
+            train=section_from_dict(TrainConfig, data.get("train", {}), f"{where}.train"),
         )
 
     # -- dotted keys ("train.epochs"), as spaCy's config overrides ---------------------------------

@@ -40,7 +40,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from sentilstm.config import ClassifierConfig, ModelConfig, TokenizerConfig, TrainConfig, shared_from_dict, scheduled_lr
+from sentilstm.config import ClassifierConfig, ModelConfig, TokenizerConfig, TrainConfig, section_from_dict, scheduled_lr
 
 __all__ = ["PretrainConfig", "PretrainTask", "pretrain", "read_task_file", "load_encoder", "extend_vocabulary",
            "DEFAULT_ENCODER", "ENCODER_KIND", "NEW_WORDS_MAX", "encoder_architecture"]
@@ -96,11 +96,11 @@ class PretrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "pretrain config") -> "PretrainConfig":
         data = dict(data or {})
-        tok = shared_from_dict(TokenizerConfig, {**dataclasses.asdict(_default_tokenizer()), **data.pop("tokenizer", {})},
+        tok = section_from_dict(TokenizerConfig, {**dataclasses.asdict(_default_tokenizer()), **data.pop("tokenizer", {})},
                          f"{where}.tokenizer")
-        model = shared_from_dict(ModelConfig, {**dataclasses.asdict(_default_model()), **data.pop("model", {})},
+        model = section_from_dict(ModelConfig, {**dataclasses.asdict(_default_model()), **data.pop("model", {})},
                            f"{where}.model")
-        out = shared_from_dict(cls, data, where)
+        out = section_from_dict(cls, data, where)
         return dataclasses.replace(out, tokenizer=tok, model=model)
 
 
