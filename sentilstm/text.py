@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["normalize", "SPECIAL_TAGS", "NORMALIZER_VERSION"]
+__all__ = ["normalize", "normalize_uncollapsed", "SPECIAL_TAGS", "NORMALIZER_VERSION"]
 
 #: Bump when :func:`normalize` changes output; stored in every bundle's config.
 NORMALIZER_VERSION = 2
@@ -83,7 +83,12 @@ _QUOTES = str.maketrans(
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|ly|co|io)/\S*", re.I)
 _USER = re.compile(r"@\w+")
 _HASHTAG = re.compile(r"#(\w+)")
-_NUMBER = re.compile(r"(?<![\w<])[-+]?\d+(?:[.,:/]\d+)*(?:st|nd|rd|th|s|am|pm|k|m)?\b", re.I)
+# A number: an optional sign, digits, more digit groups after . , : or /, an optional suffix; not
+# after a word character or "<".  Written to start with a character class ([-+\d], the lookbehind
+# checked once that character is consumed) so the regex engine scans for it in C; equal to
+# (?<![\w<])[-+]?\d+... (tests/test_text.py checks every tweet against that form).
+_NUMBER = re.compile(r"[-+\d](?<![\w<].)(?:(?<=[-+])\d+|(?<=\d)\d*)(?:[.,:/]\d+)*(?:st|nd|rd|th|s|am|pm|k|m)?\b",
+                     re.I)
 
 # Emoticons, western style, with optional nose; the order of the alternatives matters.
 _EYES = r"[:=;8xX]"
@@ -143,9 +148,11 @@ def _emoji_sub(m: re.Match[str]) -> str:
 
 
 _VARIATION = re.compile("[\ufe0e\ufe0f\u200d]")
-_ELONG_LETTERS = re.compile(r"([a-zA-Z])\1{2,}")
+_ELONG_LETTERS = re.compile(r"([a-zA-Z])\1\1+")  # three or more of a letter (faster than \1{2,} in re)
 _ELONG_PUNCT = re.compile(r"([!?.])\1{3,}")
-_ALLCAPS = re.compile(r"(?<![\w<])([A-Z][A-Z']{2,})(?![\w>])")
+# A word in capitals not after a word character or "<": the first capital comes first (so the engine
+# scans for [A-Z] in C), the lookbehind is checked after it; equal to (?<![\w<])([A-Z][A-Z']{2,})(?![\w>]).
+_ALLCAPS = re.compile(r"([A-Z](?<![\w<][A-Z])[A-Z']{2,})(?![\w>])")
 _DIGIT = re.compile(r"\d")
 
 
@@ -166,6 +173,13 @@ def normalize(text: str) -> str:
     >>> normalize("@bob I LOOOVE it!!!! :) http://t.co/x #happy")
     '<user> i <allcaps> loove <elong> it!!! <smile> <url> <hashtag> happy'
     """
+    return " ".join(normalize_uncollapsed(text).split()).lower()  # str.split() splits on exactly \s
+
+
+def normalize_uncollapsed(text: str) -> str:
+    """:func:`normalize` without its last step (whitespace collapsed, lower-cased): for a tokenizer
+    that splits on every whitespace character and lower-cases itself, the same tokens, without
+    building the collapsed string (``sentilstm.fast_tokenize``)."""
     if not isinstance(text, str):
         raise TypeError(f"expected a str, got {type(text).__name__}")
     # Each step runs only when its trigger can be present (speed only; the output is the same,
@@ -174,7 +188,7 @@ def normalize(text: str) -> str:
     ascii_only = t.isascii()
     if not ascii_only:  # NFKC and the quote table change nothing in ASCII text
         t = unicodedata.normalize("NFKC", t).translate(_QUOTES)
-    if "/" in t or "www." in t.lower():  # every URL form has "://", "www." or "/"
+    if "/" in t or (("w." in t or "W." in t) and "www." in t.lower()):  # every URL form has "/" or "www."
         t = _URL.sub(" <url> ", t)
     if "@" in t:
         t = _USER.sub(" <user> ", t)
@@ -191,7 +205,7 @@ def normalize(text: str) -> str:
         t = _MARK_WORD.sub(r"\1\2 <elong> ", t)
     if "!!!!" in t or "????" in t or "...." in t:
         t = _ELONG_PUNCT.sub(r"\1\1\1", t)
-    return " ".join(t.split()).lower()  # str.split() splits on exactly the characters of \s
+    return t
 
 
 Texts = str | Sequence[str] | Any  # see _as_texts

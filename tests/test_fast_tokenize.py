@@ -4,6 +4,7 @@ import pytest
 
 import sentilstm
 from sentilstm.fast_tokenize import WordLevelIds
+from sentilstm.text import normalize_uncollapsed
 from sentilstm.tokenizer import FAST_IDS_MIN_TEXTS
 
 
@@ -25,16 +26,21 @@ def test_same_ids_on_every_training_and_dev_tweet(default, train_data, dev_data)
         assert fast(norm) == _rust(enc, norm)
         # and what the raw texts give (non-ASCII ones go to encode_batch; tags inside words)
         assert fast(data.texts) == _rust(enc, data.texts)
+        # the path the encoder takes: the normaliser's output before its last step
+        assert fast.uncollapsed([normalize_uncollapsed(t) for t in data.texts]) == _rust(enc, norm)
 
 
 @pytest.mark.parametrize("text", [
     "", " ", "<url>", "<<url>>", "a<user>b", "<url<url>", "<hashtag> happy", "[UNK] [PAD] [unk]",
-    "x\x1cy\x1dz", "tab\tnew\nline\x0bvt\x0cff\rcr", "a\x00b", "$5+5=10^2 ~ `q` | {x} \\ _y_",
+    "x\x1cy\x1dz", "a\x1e<url>\x1fb", "x\u2028y\x85z\u00a0w", "tab\tnew\nline\x0bvt\x0cff\rcr", "a\x00b", "$5+5=10^2 ~ `q` | {x} \\ _y_",
     "don't...stop!!!", "ünïcödé 😀 and—dash", "l'été, «quoi» ?", "'''", "<allcaps> HATE <elong>",
 ])
 def test_same_ids_on_edge_cases(default, text):
     fast = WordLevelIds.of(default.encoder.tokenizer)
     assert fast([text]) == _rust(default.encoder, [text])
+    collapsed = " ".join(text.split()).lower()  # what normalize() makes of an uncollapsed text
+    assert fast.uncollapsed([text]) == _rust(default.encoder, [collapsed])
+    assert fast.uncollapsed([text.upper()]) == _rust(default.encoder, [" ".join(text.upper().split()).lower()])
 
 
 def test_encoder_uses_it_for_batches_only_and_gives_the_same_ids(default, dev_data):
