@@ -159,6 +159,9 @@ class TrainConfig:
                                      "initial vectors (soft freezing); local trainer only.")
     freeze_embedding_epochs: int = _field(1, "Epochs the embedding is kept fixed (e.g. at its GloVe init); "
                                           "local trainer only.")
+    encoder_lr_scale: float = _field(1.0, "Discriminative learning rates (ULMFiT): the encoder (embedding + LSTM) "
+                                     "learns at this multiple of the learning rate, the head at the full rate; "
+                                     "local trainer only.")
     seed: int = _field(13, "Random seed.")
     max_train_examples: int | None = _field(None, "Use only the first N training rows (quick experiments).")
     strategy: str = _field("default", "tf.distribute: default (one device), mirrored (this machine's devices) or "
@@ -186,6 +189,8 @@ class TrainConfig:
             raise ValueError(f"train.embedding_anchor must be in [0, 1), got {self.embedding_anchor}")
         if not isinstance(self.init, str) or not self.init:
             raise ValueError(f"train.init must be 'default', 'scratch' or an encoder bundle path, got {self.init!r}")
+        if not 0.0 < self.encoder_lr_scale <= 10.0:
+            raise ValueError(f"train.encoder_lr_scale must be in (0, 10], got {self.encoder_lr_scale}")
         if self.freeze_embedding_epochs < 0:
             raise ValueError(f"train.freeze_embedding_epochs must be >= 0, got {self.freeze_embedding_epochs}")
         if self.epochs < 1 or self.batch_size < 1 or self.evals_per_epoch < 1:

@@ -96,6 +96,30 @@ def test_fine_tune_starts_from_the_encoder(encoder_dir, train_data, dev_data):
                            enc.weights["bilstm_0/forward_lstm_0/cell/kernel"])
 
 
+def test_encoder_lr_scale_moves_the_encoder_less_and_the_head_as_before(encoder_dir, train_data, dev_data):
+    """Discriminative learning rates: ``train.encoder_lr_scale`` scales the encoder's Adam steps only."""
+    enc = load_encoder(encoder_dir)
+    x, y = train_data.texts[800:1120], train_data.labels[800:1120]
+
+    def fit(scale: float, lr: float = 2e-3) -> dict:
+        cfg = ClassifierConfig.from_dict({**TINY_FT, "train": {**TINY_FT["train"], "init": str(encoder_dir),
+                                                                "encoder_lr_scale": scale, "learning_rate": lr}})
+        return SentimentClassifier().fit(x, y, dev=(dev_data.texts[:100], dev_data.labels[:100]), config=cfg,
+                                         verbose=0, out=None).weights
+
+    def moved(weights: dict) -> float:
+        return max(float(np.abs(weights[k] - w).max()) for k, w in enc.weights.items() if k != "embedding/embeddings")
+
+    full, gentle = fit(1.0), fit(0.01)
+    assert moved(full) > 0.005  # 10 steps of Adam at 2e-3 move the recurrent weights ...
+    assert moved(gentle) < moved(full) / 20  # ... a hundredth of that rate barely does
+    head_init = fit(1.0, lr=1e-12)["head/kernel"]  # the same seeded start, not trained
+    head_moved = [float(np.abs(w["head/kernel"] - head_init).max()) for w in (full, gentle)]
+    assert head_moved[1] > 0.5 * head_moved[0] > 0.001  # the head learns at the full rate
+    with pytest.raises(ValueError, match="encoder_lr_scale must be in"):
+        ClassifierConfig.from_dict({"train": {"encoder_lr_scale": 0}})
+
+
 def test_encoder_fixes_the_architecture(encoder_dir, train_data):
     cfg = ClassifierConfig.from_dict({"model": {"embedding_dim": 8, "units": 16},
                                       "train": {"init": str(encoder_dir)}})
