@@ -339,6 +339,33 @@ def test_non_finite_loss_stops_training_and_saves_nothing(ws, tiny_model, monkey
     assert _snapshot(ws) == before
 
 
+def test_huge_finite_loss_stops_training_and_saves_nothing(ws):
+    """A learning rate of 1e30 keeps weights finite but reports losses of ~1e30, which no clipped
+    cross-entropy can reach: the same one-line stop as a NaN loss, nothing written."""
+    before = _snapshot(ws)
+    r, _ = _cli("train", "--config", "proj/config.json", "--data", "proj/tr.jsonl", "--dev", "proj/dev.jsonl",
+                "--out", "huge", "--set", "train.learning_rate=1e30", "-q")
+    TALLY[("huge finite loss", "train")]["runs"] += 1
+    TALLY[("huge finite loss", "train")]["broken_models"] += _snapshot(ws) != before
+    assert r.exit_code == 1, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: training diverged: the loss is ") and "a cross-entropy can reach" in last, r.stderr
+    assert _snapshot(ws) == before
+
+
+def test_loss_ceiling_is_the_clipped_cross_entropy_bound():
+    import keras
+
+    from sentilstm.training.loop import loss_ceiling
+
+    worst = -np.log(keras.backend.epsilon())  # the loss of a probability clipped to epsilon
+    assert worst < loss_ceiling(np.array([1.0, 0.5])) < 1.02 * worst
+    assert 2 * worst < loss_ceiling(np.array([2.0, 1.0])) < 2.04 * worst
+    y = keras.ops.convert_to_numpy(keras.losses.sparse_categorical_crossentropy(
+        np.array([0]), np.array([[0.0, 0.5, 0.5]], np.float32)))
+    assert float(y[0]) <= loss_ceiling(np.array([1.0]))  # a certain miss stays below the ceiling
+
+
 def test_non_finite_weights_stop_training(monkeypatch):
     import sentilstm.training as T
 

@@ -284,7 +284,7 @@ def train_one(
 
     from sentilstm.nn.model import build_models, set_weight_dict, weight_dict
     from sentilstm.training.loop import (
-        BucketedBatches, DevMonitor, init_pretrained_embeddings, run_epochs, set_seed,
+        BucketedBatches, DevMonitor, init_pretrained_embeddings, loss_ceiling, run_epochs, set_seed,
     )
 
     tc = config.train
@@ -329,4 +329,5 @@ def train_one(
         batches, lambda x, y, w: step(x, y, w) / members, monitor, tc, out, verbose,
         before_check=lambda: set_weight_dict(eval_model, weight_dict(model)),
         decide=lambda stop: bool(_broadcast(strategy, np.array([int(stop)], np.int32))[0]),  # the chief decides
+        loss_ceiling=loss_ceiling(batches.sample_weights),
     )

@@ -23,7 +23,7 @@ from sentilstm.nn.model import build_model, build_models, is_encoder_weight, set
 from sentilstm.runtime.layout import member_prefixes, embedding_layer
 from sentilstm.tokenizer import TextEncoder
 from sentilstm.training.loop import (
-    BucketedBatches, TrainResult, DevMonitor, balanced_class_weights, init_pretrained_embeddings,
+    BucketedBatches, TrainResult, DevMonitor, balanced_class_weights, init_pretrained_embeddings, loss_ceiling,
     pack_members, predict_keras, run_epochs, set_seed,
 )
 
@@ -190,6 +190,6 @@ def _train_one(
                 var.assign(var - tc.embedding_anchor * (var - init))
         return loss_value
 
-    return run_epochs(batches, step, monitor, tc, out, verbose)
+    return run_epochs(batches, step, monitor, tc, out, verbose, loss_ceiling=loss_ceiling(cw))
 
 

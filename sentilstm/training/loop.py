@@ -19,7 +19,7 @@ from sentilstm.nn.model import build_model, set_weight_dict, weight_dict
 from sentilstm.runtime.layout import member_prefixes, embedding_layer, member_weight_name
 from sentilstm.tokenizer import PAD_ID, UNK_ID, TextEncoder
 
-__all__ = ["TrainResult", "TrainingDiverged", "balanced_class_weights", "set_seed"]
+__all__ = ["TrainResult", "TrainingDiverged", "balanced_class_weights", "loss_ceiling", "set_seed"]
 
 
 class TrainingDiverged(ArithmeticError):
@@ -46,6 +46,15 @@ def set_seed(seed: int) -> None:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+def loss_ceiling(sample_weights: np.ndarray) -> float:
+    """The largest batch loss sound training can report: Keras clips probabilities to
+    ``[ε, 1 - ε]``, so a weighted cross-entropy (label smoothing included) averaged over a batch
+    never exceeds ``max weight × -log ε`` (16.1 at ε = 1e-7).  A larger one means broken
+    arithmetic (a learning rate of 1e30 reports losses of 1e30 with finite weights)."""
+    weight = float(np.max(sample_weights)) if len(sample_weights) else 1.0
+    return max(weight, 1.0) * -math.log(keras.backend.epsilon()) * 1.01
 
 
 def balanced_class_weights(labels: np.ndarray) -> np.ndarray:
@@ -204,13 +213,15 @@ def init_pretrained_embeddings(model: keras.Model, encoder: TextEncoder, config:
 def run_epochs(batches: BucketedBatches, step: Callable[[np.ndarray, np.ndarray, np.ndarray], float],
                monitor: DevMonitor, tc: Any, out: TextIO | None, verbose: int,
                before_check: Callable[[], None] | None = None,
-               decide: Callable[[bool], bool] | None = None) -> TrainResult:
+               decide: Callable[[bool], bool] | None = None,
+               loss_ceiling: float | None = None) -> TrainResult:
     """The epoch loop: ``step`` each batch, dev checks ``tc.evals_per_epoch`` times per epoch, early stop.
 
     Our own loop rather than ``fit()``: batches have varying widths (length bucketing), which
     Keras's data adapters would pin to the first batches' shape.  ``before_check`` runs before
     each dev check and ``decide`` may overrule the stop decision (distributed training: the
-    chief decides for all workers).
+    chief decides for all workers).  ``loss_ceiling``: the largest loss a sound run can report (see
+    :func:`loss_ceiling`); above it, as for a NaN or infinite loss, training stops as diverged.
     """
     started = time.perf_counter()
     monitor.tc = tc
@@ -224,9 +235,10 @@ def run_epochs(batches: BucketedBatches, step: Callable[[np.ndarray, np.ndarray,
         for i in bar:
             x, y, w = batches[i]
             loss = step(x, y, w)
-            if not math.isfinite(loss):
+            if not math.isfinite(loss) or (loss_ceiling is not None and loss > loss_ceiling):
                 bar.close()
-                raise _diverged(f"the loss is {loss}", f"in epoch {epoch + 1}, batch {i + 1}/{n}", tc)
+                above = "" if not math.isfinite(loss) else f", above the {loss_ceiling:.4g} a cross-entropy can reach"
+                raise _diverged(f"the loss is {loss:.4g}{above}", f"in epoch {epoch + 1}, batch {i + 1}/{n}", tc)
             total += loss * len(x)
             seen += len(x)
             if i % 20 == 0:
