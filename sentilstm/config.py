@@ -140,7 +140,8 @@ class TrainConfig:
                        "(GloVe only; any architecture).")
     epochs: int = _field(6, "Epochs (the maximum with keep best).")
     batch_size: int = _field(64, "Texts per batch (the global batch with a distribution strategy).")
-    learning_rate: float = _field(2e-3, "Adam learning rate.")
+    learning_rate: float = _field(4e-3, "Adam learning rate (fine-tuning the encoder gains from 4e-3 over 2e-3; "
+                                  "benchmarks/RESULTS.md).")
     lr_schedule: str = _field("cosine", "constant, or cosine/linear decay to 0 over the epochs.", LR_SCHEDULES)
     clipnorm: float = _field(1.0, "Gradient norm clipping.")
     class_weight: str | None = _field("sqrt", "balanced, sqrt (square root of balanced) or null.",
