@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["WordLevelIds"]
@@ -55,11 +55,14 @@ class WordLevelIds:
     def __init__(self, tokenizer: Any, vocab: dict[str, int], unk: int, added: list[str]) -> None:
         self.tokenizer = tokenizer
         self.vocab = _Vocab(vocab, unk)
-        punct, space = re.escape(string.punctuation), re.escape(_RUST_ASCII_WHITESPACE)
+        punct = re.escape(string.punctuation)
         tags = "|".join(re.escape(t) for t in sorted(added, key=len, reverse=True))  # longest first
-        self._findall = re.compile((f"{tags}|" if tags else "") + f"[^{punct}{space}]+|[{punct}]").findall
-        py_space = re.escape(_PYTHON_ASCII_WHITESPACE)  # str.split's separators in ASCII text
-        self._findall_uncollapsed = re.compile((f"{tags}|" if tags else "") + f"[^{punct}{py_space}]+|[{punct}]").findall
+
+        def pieces(whitespace: str) -> Any:  # added tokens, runs between whitespace/punctuation, punctuation
+            return re.compile((f"{tags}|" if tags else "") + f"[^{punct}{re.escape(whitespace)}]+|[{punct}]").findall
+
+        self._findall = pieces(_RUST_ASCII_WHITESPACE)
+        self._findall_uncollapsed = pieces(_PYTHON_ASCII_WHITESPACE)  # str.split's separators in ASCII text
 
     @classmethod
     def of(cls, tokenizer: Any) -> "WordLevelIds | None":
@@ -89,20 +92,22 @@ class WordLevelIds:
 
     def __call__(self, texts: Sequence[str]) -> list[list[int]]:
         lookup, findall = self.vocab.__getitem__, self._findall
-        out: list[list[int] | None] = [list(map(lookup, findall(t))) if t.isascii() else None for t in texts]
-        rest = [i for i, ids in enumerate(out) if ids is None]
-        if rest:
-            for i, enc in zip(rest, self.tokenizer.encode_batch([texts[i] for i in rest], add_special_tokens=False)):
-                out[i] = enc.ids
-        return out  # type: ignore[return-value]
+        return _ascii_fast([list(map(lookup, findall(t))) if t.isascii() else None for t in texts], texts,
+                           lambda rest: [e.ids for e in self.tokenizer.encode_batch(rest, add_special_tokens=False)])
 
     def uncollapsed(self, texts: Sequence[str]) -> list[list[int]]:
         """The ids of ``[" ".join(t.split()).lower() for t in texts]`` (what :func:`sentilstm.text.normalize`
         makes of :func:`sentilstm.text.normalize_uncollapsed`'s output), without building those strings."""
         lookup, findall = self.vocab.__getitem__, self._findall_uncollapsed
-        out: list[list[int] | None] = [list(map(lookup, findall(t.lower()))) if t.isascii() else None for t in texts]
-        rest = [i for i, ids in enumerate(out) if ids is None]
-        if rest:
-            for i, ids in zip(rest, self([" ".join(texts[i].split()).lower() for i in rest])):
-                out[i] = ids
-        return out  # type: ignore[return-value]
+        return _ascii_fast([list(map(lookup, findall(t.lower()))) if t.isascii() else None for t in texts], texts,
+                           lambda rest: self([" ".join(t.split()).lower() for t in rest]))
+
+
+def _ascii_fast(out: list[list[int] | None], texts: Sequence[str],
+                slow: Callable[[list[str]], list[list[int]]]) -> list[list[int]]:
+    """``out`` (ids of the ASCII texts, None for the others) with the others' ids from ``slow``."""
+    rest = [i for i, ids in enumerate(out) if ids is None]
+    if rest:
+        for i, ids in zip(rest, slow([texts[i] for i in rest])):
+            out[i] = ids
+    return out  # type: ignore[return-value]
