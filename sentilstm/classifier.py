@@ -19,6 +19,7 @@ import numpy as np
 from sentilstm.bundle import DEFAULT_BUNDLE, Bundle, load_bundle, save_bundle, training_meta
 from sentilstm.config import ClassifierConfig
 from sentilstm.labels import LABELS, as_label_ids, check_classes, stratified_holdout
+from sentilstm.runtime.layout import TOP_SCALE_WEIGHTS
 from sentilstm.runtime.numpy import NumpyRuntime
 from sentilstm.text import Texts, as_texts
 from sentilstm.threads import limit_tokenizer_threads, resolve_threads, single_blas_thread
@@ -212,7 +213,7 @@ class SentimentClassifier:
                   source: str | None = None) -> "SentimentClassifier":
         """Fit the probability calibration on labelled (dev) data, replacing any earlier one.
 
-        ``method``: ``"auto"``, ``"temperature"``, ``"vector"`` or ``"none"`` (removes it); see
+        ``method``: ``"auto"``, ``"temperature"``, ``"class_temperature"``, ``"vector"`` or ``"none"`` (removes it); see
         :func:`sentilstm.runtime.calibration.fit_calibration`.  The record, with ECE / log loss / Brier
         before and after, is in ``self.meta["calibration"]``; the weights are not changed.
         """
@@ -363,7 +364,7 @@ class SentimentClassifier:
         if self.__dict__.get("_keras_model") is None:
             from sentilstm.nn.model import build_model, set_weight_dict
 
-            model = build_model(self.config_.model)
+            model = build_model(self.config_.model, top_temperature=TOP_SCALE_WEIGHTS in self.engine_weights)
             set_weight_dict(model, self.engine_weights)
             self.__dict__["_keras_model"] = model
         return self.__dict__["_keras_model"]

@@ -124,7 +124,7 @@ def scheduled_lr(base: float, schedule: str, progress: float) -> float:
     return base
 
 
-CALIBRATIONS = ("auto", "temperature", "vector", "none")
+CALIBRATIONS = ("auto", "temperature", "class_temperature", "vector", "none")
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,9 @@ class TrainConfig:
     max_train_examples: int | None = _field(None, "Use only the first N training rows (quick experiments).")
     strategy: str = _field("default", "tf.distribute: default (one device), mirrored (this machine's devices) or "
                            "multi-worker (the cluster in TF_CONFIG).", ("default", "mirrored", "multi-worker"))
-    calibration: str = _field("auto", "After training, fitted on dev: auto (a temperature; vector scaling where it does "
-                              "better on held-out halves of dev), temperature, vector or none; calibration.py.",
+    calibration: str = _field("auto", "After training, fitted on dev: auto (a temperature; a temperature per predicted "
+                              "class or vector scaling where it does better on held-out halves of dev without "
+                              "lowering AvgRec), temperature, class_temperature, vector or none; calibration.py.",
                               CALIBRATIONS)
 
     def __post_init__(self) -> None:

@@ -144,9 +144,15 @@ def render_card(doc: dict[str, Any]) -> str:
     lines += ["## Calibration", ""]
     if cal:
         b, a = cal.get("before", {}), cal.get("after", {})
-        how = (f"temperature T = {cal['temperature']:.3f} (logits divided by T)" if cal.get("method") == "temperature"
-               else f"vector scaling (per-class scale {', '.join(_f(v, 3) for v in cal.get('scale', []))}; "
-                    f"bias {', '.join(_f(v, 3) for v in cal.get('bias', []))})")
+        if cal.get("method") == "temperature":
+            how = f"temperature T = {cal['temperature']:.3f} (logits divided by T)"
+        elif cal.get("method") == "class_temperature":
+            how = ("a temperature per class (" + ", ".join(f"{k} {_f(v, 3)}" for k, v in cal.get("temperatures", {}).items())
+                   + "; each text's logits are divided by the classes' temperatures mixed by its squared "
+                     "probabilities, so no label changes)")
+        else:
+            how = (f"vector scaling (per-class scale {', '.join(_f(v, 3) for v in cal.get('scale', []))}; "
+                   f"bias {', '.join(_f(v, 3) for v in cal.get('bias', []))})")
         lines += [f"Probabilities are calibrated by {how}, fitted on {fitted.get('source', 'the dev data')} "
                   f"({fitted.get('rows', '?')} texts) and applied by every engine.", "",
                   f"| on the fitting data | ECE ({cal.get('n_bins', 15)} bins) | log loss | Brier | AvgRec |",

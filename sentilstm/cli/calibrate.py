@@ -30,6 +30,8 @@ def calibration_table(record: dict[str, Any]) -> str:
 def describe(record: dict[str, Any]) -> str:
     if record["method"] == "temperature":
         return f"temperature T = {record['temperature']:.4f}"
+    if record["method"] == "class_temperature":
+        return "a temperature per class: " + ", ".join(f"{k} T = {v:.4f}" for k, v in record["temperatures"].items())
     return ("vector scaling: scale " + ", ".join(f"{v:.3f}" for v in record["scale"])
             + "; bias " + ", ".join(f"{v:+.3f}" for v in record["bias"]))
 
@@ -41,12 +43,13 @@ def describe(record: dict[str, Any]) -> str:
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Bundle directory to write (the same weights and tokenizer, the calibration in config.json).")
 @click.option("--method", type=click.Choice(CALIBRATIONS), default="auto", show_default=True,
-              help="auto: a temperature, or vector scaling where it does better on held-out halves of the data "
-                   "without lowering AvgRec; none: remove the calibration.")
+              help="auto: a temperature, or a temperature per class (labels unchanged) or vector scaling where "
+                   "it does better on held-out halves of the data without lowering AvgRec; none: remove the "
+                   "calibration.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @with_data_options
 def calibrate(model: str | None, data_path: str | None, out_dir: str, method: str, fmt: str, **data_opts: Any) -> None:
-    """Fit a temperature (or vector scaling) on labelled dev data so probabilities match accuracy.
+    """Fit a temperature (per class, or vector scaling) on labelled dev data so probabilities match accuracy.
 
     Minimises the log loss of the data over the map of the logits, stores the map in a new
     bundle (weights unchanged) and prints ECE (15 bins), log loss and Brier before and after,

@@ -53,7 +53,9 @@ import numpy as np
 
 from sentilstm.explanations.render import Explanation
 from sentilstm.labels import LABELS
-from sentilstm.runtime.layout import embedding_weights, head_layer, member_prefixes, pooling_layer, rnn_layer
+from sentilstm.runtime.layout import (
+    CALIBRATION_LAYER, embedding_weights, head_layer, member_prefixes, pooling_layer, rnn_layer,
+)
 from sentilstm.text import as_texts
 from sentilstm.tokenizer import PAD_ID, UNK_ID, TextEncoder
 
@@ -181,8 +183,8 @@ class _IntegratedGradients:
     """IG over the embedding inputs of every ensemble member, with ``tf.GradientTape`` (eager: a
     reference engine; tracing a graph would cost more than it saves on a few texts).
 
-    Runs the Keras model's own layers (recurrent, pooling, head; dropout skipped: inference) on
-    embedding vectors instead of token ids, with the padding mask passed explicitly.
+    Runs the Keras model's own layers (recurrent, pooling, head, the calibration layer if any; dropout
+    skipped: inference) on embedding vectors instead of token ids, with the padding mask passed explicitly.
     """
 
     def __init__(self, clf: Any, model: Any) -> None:
@@ -200,6 +202,8 @@ class _IntegratedGradients:
             rnns = [model.get_layer(rnn_layer(k, cfg.bidirectional, p))
                     for k in range(cfg.layers)]
             self.members.append((rnns, model.get_layer(pooling_layer(p)), model.get_layer(head_layer(p))))
+        layers = {layer.name: layer for layer in model.layers}
+        self.top = layers.get(CALIBRATION_LAYER)  # a temperature per predicted class (nn/model.py), or None
 
     @staticmethod
     def _forward(x: Any, mask: Any, rnns: list[Any], pool: Any, head: Any) -> Any:
@@ -207,32 +211,38 @@ class _IntegratedGradients:
             x = rnn(x, mask=mask, training=False)
         return head(pool(x, mask=mask), training=False)
 
+    def _output(self, xs: list[Any], mask: Any) -> Any:
+        """The model's output from each member's embedding vectors: the members' mean, then the
+        calibration's temperature per predicted class where the model has one."""
+        import tensorflow as tf
+
+        probs = [self._forward(x, mask, *member) for x, member in zip(xs, self.members)]
+        p = probs[0] if len(probs) == 1 else tf.add_n(probs) / len(probs)
+        return p if self.top is None else self.top(p)
+
     def _run(self, x: Any, mask: Any, alphas: Any) -> tuple[Any, Any, Any]:
         import tensorflow as tf
 
-        k = len(self.members)
         n, t = tf.shape(mask)[0], tf.shape(mask)[1]
         s = tf.shape(alphas)[0]
         dim = tf.shape(x)[-1]
         masks = tf.reshape(tf.tile(mask[:, None, :], [1, s, 1]), [n * s, t])
-        attr, fx, fb = [], [], []
-        for m, (rnns, pool, head) in enumerate(self.members):
-            xm = x[m]
-            path = tf.reshape(alphas[None, :, None, None] * xm[:, None], [n * s, t, dim])
-            with tf.GradientTape(persistent=True) as tape:
+        paths = [tf.reshape(alphas[None, :, None, None] * x[m][:, None], [n * s, t, dim])
+                 for m in range(len(self.members))]
+        with tf.GradientTape(persistent=True) as tape:
+            for path in paths:
                 tape.watch(path)
-                probs = self._forward(path, masks, rnns, pool, head)
-                outs = [tf.reduce_sum(probs[:, c]) for c in range(len(LABELS))]
-            per_class = []
-            for c in range(len(LABELS)):
-                g = tf.reduce_mean(tf.reshape(tape.gradient(outs[c], path), [n, s, t, dim]), axis=1)
-                per_class.append(tf.reduce_sum(g * xm, axis=-1))  # (n, t)
-            del tape
-            attr.append(tf.stack(per_class, axis=-1))
-            ends = self._forward(tf.concat([xm, tf.zeros_like(xm)], 0), tf.concat([mask, mask], 0), rnns, pool, head)
-            fx.append(ends[:n])
-            fb.append(ends[n:])
-        return tf.add_n(attr) / k, tf.add_n(fx) / k, tf.add_n(fb) / k
+            probs = self._output(paths, masks)
+            outs = [tf.reduce_sum(probs[:, c]) for c in range(len(LABELS))]
+        per_class = []
+        for c in range(len(LABELS)):
+            grads = tape.gradient(outs[c], paths)
+            per_class.append(tf.add_n([tf.reduce_sum(tf.reduce_mean(tf.reshape(g, [n, s, t, dim]), axis=1) * x[m], axis=-1)
+                                       for m, g in enumerate(grads)]))  # (n, t)
+        del tape
+        ends = self._output([tf.concat([x[m], tf.zeros_like(x[m])], 0) for m in range(len(self.members))],
+                            tf.concat([mask, mask], 0))
+        return tf.stack(per_class, axis=-1), ends[:n], ends[n:]
 
     def __call__(self, seqs: Sequence[Sequence[int]], steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import tensorflow as tf

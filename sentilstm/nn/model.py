@@ -4,6 +4,7 @@
               ─► [Bidirectional] RNN(LSTMCell) × layers      (our cell, Keras's loop)
               ─► MaskedPooling(max | mean | attention, concatenated)
               ─► Dropout ─► Dense(3, softmax)
+              [─► TopTemperature: a calibrated bundle's temperature per class]
 
 Padding (id 0) is masked end to end: the RNN carries its state over padded steps and the
 pooling ignores them, so a text's prediction does not depend on how much it was padded.
@@ -19,12 +20,34 @@ from keras import ops
 
 from sentilstm.nn.cell import LSTMCell
 from sentilstm.config import ModelConfig
-from sentilstm.runtime.layout import embedding_layer, head_layer, lstm_layer, pooling_layer, rnn_layer
-from sentilstm.runtime.layout import member_prefixes
+from sentilstm.runtime.layout import CALIBRATION_LAYER, embedding_layer, head_layer, lstm_layer, pooling_layer
+from sentilstm.runtime.layout import member_prefixes, rnn_layer
+from sentilstm.runtime.numpy import TINY
 
-__all__ = ["build_model", "MaskedPooling", "NUM_CLASSES"]
+__all__ = ["build_model", "MaskedPooling", "TopTemperature", "NUM_CLASSES"]
 
 NUM_CLASSES = 3
+
+
+@keras.saving.register_keras_serializable(package="sentilstm")
+class TopTemperature(keras.layers.Layer):
+    """Probabilities ``p`` -> ``softmax(s(p) * log p)``, ``s(p) = Σ_c p_c² top_scale_c / Σ_c p_c²``: the
+    calibration of a temperature per class (:func:`sentilstm.runtime.numpy.top_temperature`; labels
+    never change).
+
+    ``top_scale`` (``1/T`` per class) is a non-trainable weight, set from the engine weights.
+    """
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.top_scale = self.add_weight(shape=(NUM_CLASSES,), initializer="ones", trainable=False, name="top_scale")
+
+    def call(self, probs: Any) -> Any:
+        sq = probs * probs
+        s = ops.sum(sq * self.top_scale, axis=-1, keepdims=True) / ops.sum(sq, axis=-1, keepdims=True)
+        return ops.softmax(s * ops.log(ops.maximum(probs, TINY)), axis=-1)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
 
 
 @keras.saving.register_keras_serializable(package="sentilstm")
@@ -144,13 +167,18 @@ def build_models(config: ModelConfig, seed: int | None = None,
     return keras.Model(ids, mean, name="sentilstm"), keras.Model(ids, outs, name="sentilstm_members")
 
 
-def build_model(config: ModelConfig, seed: int | None = None, reference_lstm: bool = False) -> keras.Model:
+def build_model(config: ModelConfig, seed: int | None = None, reference_lstm: bool = False,
+                top_temperature: bool = False) -> keras.Model:
     """Return the (uncompiled) classifier for ``config``; ``config.vocab_size`` must be set.
 
     ``reference_lstm=True`` builds the same network on ``keras.layers.LSTM`` instead of our cell
-    (for benchmarks and equivalence tests; the weight layout is identical).
+    (for benchmarks and equivalence tests; the weight layout is identical).  ``top_temperature=True``
+    ends it with :class:`TopTemperature` (an inference model of a bundle calibrated that way).
     """
-    return build_models(config, seed, reference_lstm)[0]
+    model = build_models(config, seed, reference_lstm)[0]
+    if not top_temperature:
+        return model
+    return keras.Model(model.inputs, TopTemperature(name=CALIBRATION_LAYER)(model.outputs[0]), name="sentilstm")
 
 
 def weight_dict(model: keras.Model) -> dict[str, Any]:

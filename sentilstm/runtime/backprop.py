@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sentilstm.runtime.numpy import NumpyRuntime, Member
+from sentilstm.runtime.numpy import TINY, Member, NumpyRuntime, top_temperature
 
 __all__ = ["member_probabilities_and_gradients", "probabilities_and_gradients"]
 
@@ -141,4 +141,21 @@ def probabilities_and_gradients(runtime: NumpyRuntime, xs: list[np.ndarray],
         p, g = member_probabilities_and_gradients(member, x, mask)
         probs.append(p)
         grads.append(g / k)
-    return np.mean(probs, axis=0, dtype=np.float32), grads
+    mean = np.mean(probs, axis=0, dtype=np.float32)
+    if runtime.top_scale is None:
+        return mean, grads
+    # the calibration's temperature per class (numpy.top_temperature): q = softmax(s * L), L = log p,
+    # s = Σ_c p_c² r_c / Σ_c p_c² (r = top_scale); chained into every gradient through
+    # dq_i/dp_j = q_i * (s (δ_ij - q_j) / p_j + ds/dp_j (L_i - Σ_k q_k L_k)), ds/dp_j = 2 p_j (r_j - s) / Σ p²
+    p = np.maximum(mean.astype(np.float64), TINY)
+    q = top_temperature(p, runtime.top_scale.astype(np.float64))
+    r = runtime.top_scale.astype(np.float64)
+    sq = (p * p).sum(axis=1, keepdims=True)
+    s = (p * p) @ r[:, None] / sq  # (batch, 1)
+    logp = np.log(p)
+    ds = 2 * p * (r[None] - s) / sq  # (batch, j)
+    centred = logp - (q * logp).sum(axis=1, keepdims=True)  # (batch, i)
+    eye = np.eye(q.shape[1])[None]
+    jac = q[:, :, None] * (s[:, :, None] * (eye - q[:, None, :]) / p[:, None, :]
+                           + ds[:, None, :] * centred[:, :, None])  # (batch, i, j)
+    return q.astype(np.float32), [np.einsum("bij,jbtd->ibtd", jac, g).astype(np.float32) for g in grads]

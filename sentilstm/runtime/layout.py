@@ -55,6 +55,12 @@ def cell_weights(layer: int, bidirectional: bool, prefix: str = "") -> list[tupl
 POOLING_WEIGHTS = ("pooling/att_kernel", "pooling/att_bias", "pooling/att_vector")  # attention pooling, unprefixed
 HEAD_WEIGHTS = ("head/kernel", "head/bias")  # unprefixed
 
+# -- the calibration's step after the (ensemble-averaged) softmax: a temperature per predicted class --
+CALIBRATION_LAYER = "calibration"
+#: ``(3,)`` float32, ``1/T`` for each predicted class; an *engine* weight only (folded in from the bundle's
+#: calibration record by runtime/calibration.py, never in weights.npz).  Present only for that method.
+TOP_SCALE_WEIGHTS = f"{CALIBRATION_LAYER}/top_scale"
+
 
 def member_weight_name(name: str, prefix: str) -> str:
     """A single model's weight ``name`` as member ``prefix`` of an ensemble names it:

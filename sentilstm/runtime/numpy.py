@@ -12,9 +12,32 @@ from __future__ import annotations
 import numpy as np
 
 from sentilstm.config import ModelConfig
-from sentilstm.runtime.layout import HEAD_WEIGHTS, POOLING_WEIGHTS, cell_weights, embedding_weights, member_prefixes
+from sentilstm.runtime.layout import (
+    HEAD_WEIGHTS, POOLING_WEIGHTS, TOP_SCALE_WEIGHTS, cell_weights, embedding_weights, member_prefixes,
+)
 
-__all__ = ["NumpyRuntime"]
+__all__ = ["NumpyRuntime", "top_temperature", "TINY"]
+
+TINY = 1e-30  # probabilities are floored here before their log (float32 underflows near 1e-38)
+
+
+def top_temperature(probs: np.ndarray, top_scale: np.ndarray) -> np.ndarray:
+    """The calibration step of a temperature per class: ``q = softmax(s(p) * log p)``.
+
+    ``s(p) = Σ_c w_c / T_c`` with ``w_c = p_c² / Σ_k p_k²``: each text gets one temperature, a mix
+    of the classes' temperatures dominated by the class it is labelled (``top_scale`` holds
+    ``1/T_c``).  For one model ``p = softmax(z)`` this is ``softmax(z * s(p))``: a positive
+    scale of the logits, so the label never changes, while each class's confidence is scaled on
+    its own.  Smooth in ``p`` (a hard ``T[argmax p]`` would jump at the decision boundary and
+    break the completeness of integrated gradients).  Written on probabilities (via ``log p``),
+    it applies after an ensemble's mean as well.
+    """
+    p = np.asarray(probs)
+    sq = p * p
+    s = (sq @ np.asarray(top_scale, dtype=p.dtype) / sq.sum(axis=1))[:, None]
+    z = s * np.log(np.maximum(p, TINY))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -28,12 +51,16 @@ class NumpyRuntime:
     def __init__(self, config: ModelConfig, weights: dict[str, np.ndarray]) -> None:
         self.config = config
         self.members = [Member(config, weights, p) for p in member_prefixes(config)]
+        top = weights.get(TOP_SCALE_WEIGHTS)
+        #: 1/T per class (see :func:`top_temperature`), or None
+        self.top_scale = None if top is None else np.asarray(top, dtype=np.float32)
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         """Class probabilities ``(batch, 3)`` for right-padded token ids ``(batch, time)``."""
         ids = np.asarray(ids)
         probs = [m(ids) for m in self.members]
-        return probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+        p = probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+        return p if self.top_scale is None else top_temperature(p, self.top_scale)
 
 
 class Member:

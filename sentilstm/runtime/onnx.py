@@ -20,8 +20,8 @@ import numpy as np
 
 from sentilstm.config import ModelConfig
 from sentilstm.labels import LABELS
-from sentilstm.runtime.layout import member_prefixes
-from sentilstm.runtime.numpy import Member  # the weights of one (ensemble member) network
+from sentilstm.runtime.layout import TOP_SCALE_WEIGHTS, member_prefixes
+from sentilstm.runtime.numpy import TINY, Member  # the weights of one (ensemble member) network
 from sentilstm.threads import available_cores, limit_tokenizer_threads, resolve_threads
 from sentilstm.tokenizer import TextEncoder
 
@@ -301,7 +301,18 @@ def _graph(config: ModelConfig, weights: dict[str, np.ndarray]) -> _Graph:
     ids_tb = g.op("Transpose", [INPUT_NAME], "ids_time_major", perm=[1, 0])  # [T, B]: the LSTM is time-major
     masks = _Masks(g, ids_tb)
     probs = [_member(g, config, m, ids_tb, masks, p) for m, p in zip(members, prefixes)]
-    g.nodes.append(("Mean" if len(probs) > 1 else "Identity", probs, [OUTPUT_NAME], {}))
+    top = weights.get(TOP_SCALE_WEIGHTS)
+    if top is None:
+        g.nodes.append(("Mean" if len(probs) > 1 else "Identity", probs, [OUTPUT_NAME], {}))
+        return g
+    # the calibration's temperature per class (runtime.numpy.top_temperature):
+    # softmax(s * log max(p, TINY)) with s = (p² @ top_scale) / Σ p²
+    p = g.op("Mean", probs) if len(probs) > 1 else probs[0]
+    sq = g.op("Mul", [p, p])
+    s = g.op("Div", [g.op("MatMul", [sq, g.const("top_scale", np.asarray(top, dtype=np.float32).reshape(len(LABELS), 1))]),
+                     g.op("ReduceSum", [sq, g.const("axes", np.array([1], np.int64))], keepdims=1)])  # [B, 1]
+    logp = g.op("Log", [g.op("Max", [p, g.const("tiny", np.array(TINY, np.float32))])])
+    g.nodes.append(("Softmax", [g.op("Mul", [logp, s])], [OUTPUT_NAME], {"axis": 1}))
     return g
 
 

@@ -73,9 +73,10 @@ def test_integrated_gradients_are_complete(confident_positives):
         delta = ex.probabilities - ex.baseline_probabilities
         np.testing.assert_allclose(ex.attributions.sum(axis=0), delta, atol=0.02)
         assert ex.completeness["positive"]["delta"] == pytest.approx(float(delta[POS]), abs=1e-6)
-    # more steps, smaller Riemann error
-    fine = explain(exs[0].text, exs[0].model, steps=256)
-    assert fine.completeness_gap <= exs[0].completeness_gap + 1e-6
+    # more steps, smaller Riemann error (on the text with the largest gap: on the others it is at float32 noise)
+    worst = max(exs, key=lambda ex: ex.completeness_gap)
+    fine = explain(worst.text, worst.model, steps=256)
+    assert fine.completeness_gap <= worst.completeness_gap + 1e-6
 
 
 def test_running_sentiment_is_the_prediction_of_each_prefix(clf):
