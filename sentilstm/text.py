@@ -102,10 +102,25 @@ _EMOTICONS = [
     ("<tong>", rf"(?<!\w){_EYES}{_NOSE}[pPbþ]+(?!\w)"),
     ("<surprise>", rf"(?<!\w){_EYES}{_NOSE}[oO0]+(?!\w)"),
 ]
-# The leading lookahead lists every character a match can start with (``<``, the eyes, ``;``, the
-# brackets, ``^``, ``t``/``T`` and the first letters of the laugh words): speed only — it lets the
-# regex engine skip other characters in C instead of trying the whole alternation at each one.
-_EMOTICON = re.compile(r"(?=[<:=;8xX(^)tTlhr])(?<![\w])(?:" + "|".join(f"(?P<g{i}>{pat})" for i, (_, pat) in enumerate(_EMOTICONS)) + ")")
+# The same alternatives with their first character already consumed, each first character checked
+# by a lookbehind instead ("<3+" -> "(?<=<)3+", "\(+" -> "(?<=\()\(*", "\b" before a letter is
+# the "(?<!\w.)" below).  Speed only: a pattern that starts with a character class lets the regex
+# engine scan for that class in C and try the alternation only where a match can start (``<``, the
+# eyes, ``;``, the brackets, ``^``, ``t``/``T``, the first letters of the laugh words).  Equal to
+# (?<![\w])(?:alternatives of _EMOTICONS) (tests/test_text.py checks every tweet against that form).
+_EMOTICONS_AFTER_FIRST = [
+    r"(?<=<)3+",
+    rf"(?<={_EYES}){_NOSE}[dD]+(?!\w)|(?<=l)(?:o+l+|mf?a+o+)\b|(?<=h)(?:a(?:ha)+h?|e(?:he)+)\b|(?<=r)ofl\b",
+    rf"(?<=;){_NOSE}[)\]dD]+|(?<=\()\(*{_NOSE};",
+    rf"(?<={_EYES}){_NOSE}[)\]}}]+|(?<=\()\(*{_NOSE}{_EYES}|(?<=\^)_*\^|(?<=\():",
+    rf"(?<={_EYES}){_NOSE}[(\[{{|]+|(?<=\))\)*{_NOSE}{_EYES}|(?<=:)'\(+|(?<=[tT])_+[tT]",
+    rf"(?<={_EYES}){_NOSE}[pPbþ]+(?!\w)",
+    rf"(?<={_EYES}){_NOSE}[oO0]+(?!\w)",
+]
+# first character, then "not after a word character" (the consumed character is the "."; at the
+# text's start the lookbehind has no room and succeeds, as (?<![\w]) does there)
+_EMOTICON = re.compile(r"[<:=;8xX(^)tTlhr](?<!\w.)(?:"
+                       + "|".join(f"(?P<g{i}>{pat})" for i, pat in enumerate(_EMOTICONS_AFTER_FIRST)) + ")")
 _EMOTICON_TAGS = [tag for tag, _ in _EMOTICONS]
 
 # Emoji and pictographs (incl. skin-tone modifiers and regional indicators).
@@ -160,6 +175,16 @@ def _emoticon_sub(m: re.Match[str]) -> str:
     return f" {_EMOTICON_TAGS[int(m.lastgroup[1:])]} "  # type: ignore[index]
 
 
+# Replacements as functions, not templates (r"<allcaps> \1"): re.sub hands a template with a
+# backslash to Python code (re._subx) on every call, even one that finds nothing; speed only.
+def _allcaps_sub(m: re.Match[str]) -> str:
+    return "<allcaps> " + m.group(1)
+
+
+def _hashtag_sub(m: re.Match[str]) -> str:
+    return " <hashtag> " + m.group(1) + " "
+
+
 def _elong_sub(m: re.Match[str]) -> str:
     return m.group(1) * 2 + "\x00"  # marker placed after the word, see below
 
@@ -193,13 +218,13 @@ def normalize_uncollapsed(text: str) -> str:
     if "@" in t:
         t = _USER.sub(" <user> ", t)
     if "#" in t:
-        t = _HASHTAG.sub(r" <hashtag> \1 ", t)
+        t = _HASHTAG.sub(_hashtag_sub, t)
     t = _EMOTICON.sub(_emoticon_sub, t)
     if _DIGIT.search(t):
         t = _NUMBER.sub(" <number> ", t)
     if not ascii_only:  # emoji and variation selectors are all non-ASCII
         t = _EMOJI.sub(_emoji_sub, _VARIATION.sub("", t))
-    t = _ALLCAPS.sub(r"<allcaps> \1", t)
+    t = _ALLCAPS.sub(_allcaps_sub, t)
     t = _ELONG_LETTERS.sub(_elong_sub, t)
     if "\x00" in t:
         t = _MARK_WORD.sub(r"\1\2 <elong> ", t)
