@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["normalize", "normalize_uncollapsed", "SPECIAL_TAGS", "NORMALIZER_VERSION"]
+__all__ = ["normalize", "normalize_uncollapsed", "normalize_uncollapsed_batch", "SPECIAL_TAGS", "NORMALIZER_VERSION"]
 
 #: Bump when :func:`normalize` changes output; stored in every bundle's config.
 NORMALIZER_VERSION = 2
@@ -205,6 +205,53 @@ def normalize_uncollapsed(text: str) -> str:
     """:func:`normalize` without its last step (whitespace collapsed, lower-cased): for a tokenizer
     that splits on every whitespace character and lower-cases itself, the same tokens, without
     building the collapsed string (``sentilstm.fast_tokenize``)."""
+    return _uncollapsed(text, True, True)
+
+
+def normalize_uncollapsed_batch(texts: Sequence[str]) -> list[str]:
+    """``[normalize_uncollapsed(t) for t in texts]``, faster on many texts: which texts can hold a
+    word in capitals or a letter three times is found for all of them at once (NumPy, below), and
+    the other texts skip those two regexes (a quarter of the normaliser's time when run on all)."""
+    capitals, triples = _capitals_and_triples(texts)
+    return [_uncollapsed(t, c, e) for t, c, e in zip(texts, capitals, triples)]
+
+
+def _capitals_and_triples(texts: Sequence[str]) -> tuple[list[bool], list[bool]]:
+    """Per text, whether :data:`_ALLCAPS` (a capital then two capitals or apostrophes) and
+    :data:`_ELONG_LETTERS` (a letter three times) can match in it by the time they run.
+
+    An ASCII text without ``&`` reaches them changed only by replacements of whole spans with
+    strings of spaces, ``<``, ``>`` and lower-case tag names without a tripled letter (the hashtag
+    keeps its word, a copy of the text's own characters): so a run of capitals and apostrophes, or
+    of one letter, is then a piece of such a run in the text itself, and the text needs the
+    three characters too.  Other texts (entities decoded, NFKC, emoji names) always say True.
+    """
+    n = len(texts)
+    capitals, triples = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
+    plain = [i for i, t in enumerate(texts) if isinstance(t, str) and t.isascii() and "&" not in t]
+    if plain:
+        chosen = [texts[i] for i in plain]
+        # one byte array of all of them, "\n" between texts (in no run, so no run crosses it)
+        a = np.frombuffer("\n".join(chosen).encode("ascii"), dtype=np.uint8)
+        starts = np.cumsum([0] + [len(t) + 1 for t in chosen[:-1]])
+
+        def texts_at(positions: np.ndarray) -> np.ndarray:  # the indices (into texts) of these positions
+            return np.asarray(plain)[np.searchsorted(starts, positions, side="right") - 1]
+
+        upper = (a - np.uint8(65)) < 26  # A-Z (uint8 arithmetic wraps below "A")
+        cap_or_quote = upper | (a == 39)
+        same = a[1:] == a[:-1]
+        at = np.flatnonzero(same[1:] & same[:-1])  # a[i] == a[i+1] == a[i+2]
+        at = at[((a[at] | np.uint8(32)) - np.uint8(97)) < 26]  # ... and a letter
+        capitals[plain] = triples[plain] = False
+        capitals[texts_at(np.flatnonzero(upper[:-2] & cap_or_quote[1:-1] & cap_or_quote[2:]))] = True
+        triples[texts_at(at)] = True
+    return capitals.tolist(), triples.tolist()
+
+
+def _uncollapsed(text: str, capitals: bool, triples: bool) -> str:
+    """:func:`normalize_uncollapsed`; ``capitals``/``triples`` False skips a step that can't match
+    (:func:`_capitals_and_triples`)."""
     if not isinstance(text, str):
         raise TypeError(f"expected a str, got {type(text).__name__}")
     # Each step runs only when its trigger can be present (speed only; the output is the same,
@@ -224,8 +271,10 @@ def normalize_uncollapsed(text: str) -> str:
         t = _NUMBER.sub(" <number> ", t)
     if not ascii_only:  # emoji and variation selectors are all non-ASCII
         t = _EMOJI.sub(_emoji_sub, _VARIATION.sub("", t))
-    t = _ALLCAPS.sub(_allcaps_sub, t)
-    t = _ELONG_LETTERS.sub(_elong_sub, t)
+    if capitals:
+        t = _ALLCAPS.sub(_allcaps_sub, t)
+    if triples:
+        t = _ELONG_LETTERS.sub(_elong_sub, t)
     if "\x00" in t:
         t = _MARK_WORD.sub(r"\1\2 <elong> ", t)
     if "!!!!" in t or "????" in t or "...." in t:
