@@ -18,7 +18,7 @@ import numpy as np
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from sentilstm.config import TokenizerConfig
-from sentilstm.text import SPECIAL_TAGS, emoji_name_words, normalize, normalize_uncollapsed
+from sentilstm.text import SPECIAL_TAGS, emoji_name_words, normalize, normalize_uncollapsed_batch
 
 __all__ = ["TextEncoder", "PAD_ID", "UNK_ID"]
 
@@ -161,7 +161,7 @@ class TextEncoder:
             if fast is not None:
                 chars = self.max_chars
                 return [ids[: self.max_length] or [UNK_ID]
-                        for ids in fast.uncollapsed([normalize_uncollapsed(t[:chars]) for t in texts])]
+                        for ids in fast.uncollapsed(normalize_uncollapsed_batch([t[:chars] for t in texts]))]
         encs = self.tokenizer.encode_batch(self.normalize(texts), add_special_tokens=False)
         return [e.ids[: self.max_length] or [UNK_ID] for e in encs]
 

@@ -34,6 +34,7 @@ def test_same_ids_on_every_training_and_dev_tweet(default, train_data, dev_data)
     "", " ", "<url>", "<<url>>", "a<user>b", "<url<url>", "<hashtag> happy", "[UNK] [PAD] [unk]",
     "x\x1cy\x1dz", "a\x1e<url>\x1fb", "x\u2028y\x85z\u00a0w", "tab\tnew\nline\x0bvt\x0cff\rcr", "a\x00b", "$5+5=10^2 ~ `q` | {x} \\ _y_",
     "don't...stop!!!", "ünïcödé 😀 and—dash", "l'été, «quoi» ?", "'''", "<allcaps> HATE <elong>",
+    "<3 <surprise <sad>> <<<smile>", "[[UNK]]x[PAD", "<URL> <Url>", "<", "<<", "[", "a<b", "x>y<z",
 ])
 def test_same_ids_on_edge_cases(default, text):
     fast = WordLevelIds.of(default.encoder.tokenizer)

@@ -85,6 +85,47 @@ def test_onnx_engine_keeps_order_for_any_batch_and_window(default, dev_data):
     np.testing.assert_allclose(rt.predict_seqs(default.encode(texts[:50]), 8), want[:50], atol=1e-5)
 
 
+def test_predict_texts_shortens_the_switch_interval_only_while_it_runs(default, dev_data):
+    """Python's switch interval is process-wide: put back after the call, after an error, and only
+    when the last of several overlapping calls (threads) returns."""
+    import threading
+
+    from sentilstm.runtime.onnx import SWITCH_INTERVAL_S
+
+    rt, before, seen = default.onnx_runtime(), sys.getswitchinterval(), []
+
+    def encode(chunk):
+        seen.append(sys.getswitchinterval())
+        return default.encoder.encode(chunk)
+
+    rt.predict_texts(dev_data.texts[:100], encode, 64, first_window=50)
+    assert seen and all(v == min(SWITCH_INTERVAL_S, before) for v in seen)
+    assert sys.getswitchinterval() == before
+
+    def fail(chunk):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        rt.predict_texts(dev_data.texts[:10], fail)
+    assert sys.getswitchinterval() == before
+
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(chunk):  # holds one call open while another starts and ends
+        inside.set()
+        release.wait(10)
+        return default.encoder.encode(chunk)
+
+    t = threading.Thread(target=rt.predict_texts, args=(dev_data.texts[:10], slow))
+    t.start()
+    inside.wait(10)
+    rt.predict_texts(dev_data.texts[:10], default.encoder.encode)
+    assert sys.getswitchinterval() == min(SWITCH_INTERVAL_S, before)  # the first call still runs
+    release.set()
+    t.join(10)
+    assert sys.getswitchinterval() == before
+
+
 def test_auto_engine_uses_numpy_for_few_texts_and_onnx_for_many(tiny_model, dev_data):
     clf = sentilstm.load(tiny_model)
     clf.predict_proba(dev_data.texts[: ONNX_MIN_TEXTS - 1])
