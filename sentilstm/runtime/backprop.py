@@ -148,8 +148,8 @@ def probabilities_and_gradients(runtime: NumpyRuntime, xs: list[np.ndarray],
     # s = Σ_c p_c² r_c / Σ_c p_c² (r = top_scale); chained into every gradient through
     # dq_i/dp_j = q_i * (s (δ_ij - q_j) / p_j + ds/dp_j (L_i - Σ_k q_k L_k)), ds/dp_j = 2 p_j (r_j - s) / Σ p²
     p = np.maximum(mean.astype(np.float64), TINY)
-    q = top_temperature(p, runtime.top_scale.astype(np.float64))
     r = runtime.top_scale.astype(np.float64)
+    q = top_temperature(p, r)
     sq = (p * p).sum(axis=1, keepdims=True)
     s = (p * p) @ r[:, None] / sq  # (batch, 1)
     logp = np.log(p)

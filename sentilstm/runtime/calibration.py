@@ -37,7 +37,7 @@ import numpy as np
 
 from sentilstm.config import CALIBRATIONS, ModelConfig
 from sentilstm.labels import LABELS
-from sentilstm.runtime.layout import TOP_SCALE_WEIGHTS
+from sentilstm.runtime.layout import TOP_SCALE_WEIGHTS, member_prefixes
 
 __all__ = ["apply_calibration", "fit_calibration", "member_logits", "calibrated_probabilities", "CALIBRATIONS"]
 
@@ -47,11 +47,6 @@ LOG_T_BOUNDS = (np.log(0.05), np.log(20.0))
 # vector scaling, 6, 3 of them class biases that move labels) only on at least this many labelled
 # texts; below, a temperature (1 parameter, labels unchanged)
 VECTOR_MIN_ROWS = 1000
-
-
-def _prefixes(config: ModelConfig) -> list[str]:
-    # = model.member_prefixes, without importing Keras
-    return [""] if config.ensemble == 1 else [f"m{k}_" for k in range(config.ensemble)]
 
 
 def apply_calibration(config: ModelConfig, weights: dict[str, np.ndarray],
@@ -79,7 +74,7 @@ def apply_calibration(config: ModelConfig, weights: dict[str, np.ndarray],
         if not (np.all(np.isfinite(top)) and np.all(top > 0)):
             raise ValueError(f"calibration top_scale must be finite and > 0; got {top}")
         out[TOP_SCALE_WEIGHTS] = top.astype(np.float32)
-    for p in _prefixes(config):
+    for p in member_prefixes(config):
         kernel = np.asarray(weights[f"{p}head/kernel"], dtype=np.float64)
         b = np.asarray(weights[f"{p}head/bias"], dtype=np.float64)
         out[f"{p}head/kernel"] = (kernel * scale).astype(np.float32)
