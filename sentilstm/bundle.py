@@ -159,13 +159,25 @@ def read_bundle_config(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+# Fields added after bundles were first written, and the value such a bundle was trained with
+# (the field's default today may differ): a bundle's config says how it was trained.
+LEGACY_TRAIN_VALUES = {"embedding_updates": "dense"}
+
+
+def _with_legacy_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    train = config.get("train")
+    if not isinstance(train, dict):
+        return config
+    return {**config, "train": {**{k: v for k, v in LEGACY_TRAIN_VALUES.items() if k not in train}, **train}}
+
+
 def load_bundle(path: str | Path | None = None) -> Bundle:
     """Load the bundle at ``path`` (default: the shipped default model), verifying every file."""
     path = Path(path) if path is not None else DEFAULT_BUNDLE
     doc = read_bundle_config(path)
     cfg_path = path / CONFIG
     try:
-        config = ClassifierConfig.from_dict(doc.get("config", {}), where=f"{cfg_path}: config")
+        config = ClassifierConfig.from_dict(_with_legacy_defaults(doc.get("config", {})), where=f"{cfg_path}: config")
     except (TypeError, ValueError) as e:
         raise BundleError(str(e) if str(cfg_path) in str(e) else f"{cfg_path}: {e}") from None
     hashes = doc.get("files", {})

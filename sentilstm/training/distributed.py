@@ -283,6 +283,7 @@ def train_one(
     import keras
 
     from sentilstm.nn.model import build_models, set_weight_dict, weight_dict
+    from sentilstm.training.optimizer import TrainingAdam
     from sentilstm.training.loop import (
         BucketedBatches, DevMonitor, init_pretrained_embeddings, loss_ceiling, run_epochs, set_seed,
     )
@@ -311,7 +312,8 @@ def train_one(
         config = config.override({"model.vocab_size": encoder.vocab_size})
     with strategy.scope():
         model, trainer = build_models(config.model, seed=tc.seed)
-        optimizer = keras.optimizers.Adam(tc.learning_rate)  # clipping is done in the step (see _Step)
+        # clipping is done in the step (see _Step)
+        optimizer = TrainingAdam(tc.learning_rate, lazy_sparse=tc.embedding_updates == "lazy")
         optimizer.build(trainer.trainable_variables)
     init_pretrained_embeddings(model, encoder, config, out)
     # Dev checks run on a plain copy of the model outside the strategy (Keras's predict under

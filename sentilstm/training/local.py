@@ -22,31 +22,13 @@ from sentilstm.metrics import classification_scores, format_headline
 from sentilstm.nn.model import build_model, build_models, is_encoder_weight, set_weight_dict
 from sentilstm.runtime.layout import member_prefixes, embedding_layer
 from sentilstm.tokenizer import TextEncoder
+from sentilstm.training.optimizer import TrainingAdam
 from sentilstm.training.loop import (
     BucketedBatches, TrainResult, DevMonitor, balanced_class_weights, init_pretrained_embeddings, loss_ceiling,
     pack_members, predict_keras, run_epochs, set_seed,
 )
 
 __all__ = ["train_model"]
-
-
-class LayerwiseAdam(keras.optimizers.Adam):
-    """Adam whose step for a variable is scaled by ``scales[variable.path]`` (1 where absent):
-    discriminative learning rates, as ULMFiT fine-tunes its encoder more gently than its head.
-    (Scaling the gradient instead would do nothing: Adam's steps do not depend on its scale.)"""
-
-    def __init__(self, learning_rate: float, scales: dict[str, float], **kwargs: Any) -> None:
-        super().__init__(learning_rate, **kwargs)
-        self.scales = dict(scales)
-
-    def build(self, var_list: Any) -> None:
-        super().build(var_list)
-        self.index_scales = [self.scales.get(v.path, 1.0) for v in var_list]
-
-    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
-        # ``variable`` may be the backend's own variable (no ``path``): find it by its index
-        scale = self.index_scales[self._get_variable_index(variable)]
-        super().update_step(gradient, variable, learning_rate * scale if scale != 1.0 else learning_rate)
 
 
 def train_model(
@@ -136,8 +118,9 @@ def _train_one(
             onehot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), len(LABELS))
             return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=tc.label_smoothing)
     def new_optimizer() -> keras.optimizers.Optimizer:
-        return LayerwiseAdam(tc.learning_rate, scales={} if tc.encoder_lr_scale == 1.0 else {
+        return TrainingAdam(tc.learning_rate, scales={} if tc.encoder_lr_scale == 1.0 else {
             v.path: tc.encoder_lr_scale for v in model.weights if is_encoder_weight(v.path)},
+            lazy_sparse=tc.embedding_updates == "lazy",
             clipnorm=tc.clipnorm, use_ema=tc.ema is not None, ema_momentum=tc.ema or 0.99)
 
     def set_embedding_trainable(trainable: bool) -> None:
