@@ -146,7 +146,7 @@ class TrainConfig:
     lr_schedule: str = _field("cosine", "constant, or cosine/linear decay to 0 over the epochs.", LR_SCHEDULES)
     clipnorm: float = _field(1.0, "Gradient norm clipping.")
     embedding_updates: str = _field("lazy", "lazy: Adam updates only the embedding rows of the batch's words (about "
-                                    "1.4x faster steps; training/optimizer.py); dense: Keras's Adam rewrites every row "
+                                    "1.16x faster steps; training/optimizer.py); dense: Keras's Adam rewrites every row "
                                     "each step (bundles trained before this option).", EMBEDDING_UPDATES)
     class_weight: str | None = _field("sqrt", "balanced, sqrt (square root of balanced) or null.",
                                       ("balanced", "sqrt", None))

@@ -280,8 +280,6 @@ def train_one(
     The same contract as the one-device trainer: seeded length-bucketed batches, class weights,
     dev AvgRec checks ``train.evals_per_epoch`` times per epoch, early stopping, best weights.
     """
-    import keras
-
     from sentilstm.nn.model import build_models, set_weight_dict, weight_dict
     from sentilstm.training.optimizer import TrainingAdam
     from sentilstm.training.loop import (
