@@ -7,7 +7,8 @@ times on a shared machine swing):
   * training examples/s of the model's architecture on our layer vs. on keras.layers.LSTM, timed in
     interleaved blocks, both with the trainer's optimizer; the ratio on the wall clock and on CPU
     time, with its spread; and our layer with Keras's dense Adam, for what the lazy embedding-row
-    updates gain (--training-only: just this and the training peak RSS);
+    updates gain (--training-only: just this and the training peak RSS; --xla: also our layer with
+    the training step compiled by XLA);
   * inference texts/s (tokenisation included) of each engine (onnx, numpy, keras) on the 2,000
     dev tweets and on 50,000 training tweets, as a fraction of the CPU's float32 bound (the
     model's FLOPs per text against the best numpy float32 matmul rate measured now, with all BLAS
@@ -92,12 +93,14 @@ def time_inference(clf, texts: list[str], engine: str, repeats: int) -> float:
     return median_rate(lambda: clf.predict_proba(texts, engine=engine), len(texts), repeats)
 
 
-def time_training(clf, texts: list[str], labels: np.ndarray, steps: int, repeats: int) -> dict:
+def time_training(clf, texts: list[str], labels: np.ndarray, steps: int, repeats: int, xla: bool = False) -> dict:
     """Training examples/s of the model's architecture on our layer and on ``keras.layers.LSTM``,
     measured interleaved (ours, Keras, ours, Keras, ...: ``repeats`` blocks of ``steps`` batches
     each, who goes first alternating), so that a neighbour's load falls on both alike; the ratio is
     taken block by block, on wall-clock time and on this process's CPU time (steadier on a loaded
-    machine, where the wall clock also measures the neighbours)."""
+    machine, where the wall clock also measures the neighbours).  ``xla=True`` adds our layer with the
+    whole training step compiled by XLA (``jit_compile=True``; one compilation per batch shape, done
+    in the warm-up)."""
     from sentilstm.nn.model import build_model
     from sentilstm.training.loop import BucketedBatches
     from sentilstm.training.optimizer import TrainingAdam
@@ -106,9 +109,13 @@ def time_training(clf, texts: list[str], labels: np.ndarray, steps: int, repeats
     runs = {}
     # ours and keras: the trainer's optimizer (lazy embedding-row updates), the same for both;
     # ours_dense: our layer with Keras's dense Adam update (what lazy updates gain)
-    for name, reference, lazy in (("ours", False, True), ("keras", True, True), ("ours_dense", False, False)):
+    contenders = [("ours", False, True, False), ("keras", True, True, False), ("ours_dense", False, False, False)]
+    if xla:
+        contenders.append(("ours_xla", False, True, True))
+    for name, reference, lazy, jit in contenders:
         model = build_model(clf.config.model, seed=1, reference_lstm=reference)
-        model.compile(optimizer=TrainingAdam(1e-3, lazy_sparse=lazy, clipnorm=1.0), loss="sparse_categorical_crossentropy")
+        model.compile(optimizer=TrainingAdam(1e-3, lazy_sparse=lazy, clipnorm=1.0),
+                      loss="sparse_categorical_crossentropy", jit_compile=jit)
         batches = BucketedBatches(seqs, labels.astype(np.int32), np.ones(len(labels), np.float32), 64, seed=1)
         shapes = set()
         for i in range(len(batches)):  # warm up: trace every batch shape of the data once
@@ -118,7 +125,7 @@ def time_training(clf, texts: list[str], labels: np.ndarray, steps: int, repeats
                 model.train_on_batch(x, y)
         runs[name] = (model, batches, [], [])
     for r in range(repeats):
-        order = ("ours", "keras", "ours_dense")
+        order = tuple(runs)
         for name in order if r % 2 == 0 else order[::-1]:  # alternate who goes first
             model, batches, rates, cpu_rates = runs[name]
             n, t, c = 0, time.perf_counter(), time.process_time()
@@ -132,7 +139,14 @@ def time_training(clf, texts: list[str], labels: np.ndarray, steps: int, repeats
     ratios = sorted(a / b for a, b in zip(ours, ref))  # wall clock, block by block
     cpu = sorted(a / b for a, b in zip(runs["ours"][3], runs["keras"][3]))
     lazy = sorted(a / b for a, b in zip(ours, runs["ours_dense"][2]))
-    return {"lazy_to_dense_updates": round(statistics.median(lazy), 3),
+    extra = {}
+    if xla:
+        xw = sorted(a / b for a, b in zip(runs["ours_xla"][2], ref))
+        xc = sorted(a / b for a, b in zip(runs["ours_xla"][3], runs["keras"][3]))
+        extra = {"ours_xla_examples_per_s": round(statistics.median(runs["ours_xla"][2])),
+                 "xla_ratio_to_keras": round(statistics.median(xw), 3),
+                 "xla_ratio_cpu_time": round(statistics.median(xc), 3)}
+    return {**extra, "lazy_to_dense_updates": round(statistics.median(lazy), 3),
             "ours_dense_updates_examples_per_s": round(statistics.median(runs["ours_dense"][2])),
             "ratio_cpu_time": round(statistics.median(cpu), 3),
             "ratio_cpu_time_quartiles": [round(cpu[len(cpu) // 4], 3), round(cpu[(3 * len(cpu)) // 4], 3)],
@@ -244,7 +258,8 @@ TABLE_HEAD = [f"| {'measure':<48} | {'value':>16} | {'of bound':>8} | {'load avg
 def measure_training(clf, train, args) -> dict:
     """Training speed, ours against keras.layers.LSTM (interleaved), and peak RSS of a fit."""
     n = 6400
-    res = time_training(clf, train.texts[:n], np.asarray(train.labels[:n]), args.train_steps, args.train_blocks)
+    res = time_training(clf, train.texts[:n], np.asarray(train.labels[:n]), args.train_steps, args.train_blocks,
+                        xla=args.xla)
     res["load_average_1min"] = round(os.getloadavg()[0], 2)
     res["memory"] = training_rss(clf, args.rss_train_examples)
     return res
@@ -268,6 +283,12 @@ def training_lines(t: dict) -> list[str]:
         f"{t['ours_dense_updates_examples_per_s']:>10,} ex/s | {'':>8} | {'':>8} |",
         f"| {'training ratio lazy / dense embedding updates':<48} | {t['lazy_to_dense_updates']:>16.2f} | "
         f"{'':>8} | {'':>8} |",
+        *([f"| {'training, our layer, XLA-compiled step (median)':<48} | {t['ours_xla_examples_per_s']:>10,} ex/s | "
+           f"{'':>8} | {'':>8} |",
+           f"| {'training ratio ours with XLA / keras.layers.LSTM':<48} | {t['xla_ratio_to_keras']:>16.2f} | "
+           f"{'':>8} | {'':>8} |",
+           f"| {'training ratio with XLA, CPU time per example':<48} | {t['xla_ratio_cpu_time']:>16.2f} | "
+           f"{'':>8} | {'':>8} |"] if "xla_ratio_to_keras" in t else []),
         f"| {'training peak RSS (' + str(mem['steps']) + ' steps, our layer)':<48} | "
         f"{mem['peak_rss_mb']:>13,.0f} MB | {'':>8} | {'':>8} |",
         f"  (training ratio: {spread})",
@@ -283,6 +304,8 @@ def main() -> None:
                     help="training blocks, ours and Keras's interleaved [default: 15]")
     ap.add_argument("--training-only", action="store_true",
                     help="measure only training (speed ratio to keras.layers.LSTM and peak RSS)")
+    ap.add_argument("--xla", action="store_true",
+                    help="also time our layer with the training step compiled by XLA (jit_compile=True)")
     ap.add_argument("--rss-train-examples", type=int, default=19_200, help="300 steps of 64 [default: 19200]")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "speed.json"))
     args = ap.parse_args()
