@@ -135,25 +135,27 @@ def time_training(clf, texts: list[str], labels: np.ndarray, steps: int, repeats
                 n += len(y)
             rates.append(n / (time.perf_counter() - t))
             cpu_rates.append(n / (time.process_time() - c))
-    ours, ref = runs["ours"][2], runs["keras"][2]
-    ratios = sorted(a / b for a, b in zip(ours, ref))  # wall clock, block by block
-    cpu = sorted(a / b for a, b in zip(runs["ours"][3], runs["keras"][3]))
-    lazy = sorted(a / b for a, b in zip(ours, runs["ours_dense"][2]))
+
+    def ratios(a: str, b: str, column: int = 2) -> list[float]:  # block by block; 2: wall clock, 3: CPU time
+        return sorted(x / y for x, y in zip(runs[a][column], runs[b][column]))
+
+    def rate(name: str) -> int:
+        return round(statistics.median(runs[name][2]))
+
+    wall, cpu, lazy = ratios("ours", "keras"), ratios("ours", "keras", 3), ratios("ours", "ours_dense")
     extra = {}
     if xla:
-        xw = sorted(a / b for a, b in zip(runs["ours_xla"][2], ref))
-        xc = sorted(a / b for a, b in zip(runs["ours_xla"][3], runs["keras"][3]))
-        extra = {"ours_xla_examples_per_s": round(statistics.median(runs["ours_xla"][2])),
-                 "xla_ratio_to_keras": round(statistics.median(xw), 3),
-                 "xla_ratio_cpu_time": round(statistics.median(xc), 3)}
+        extra = {"ours_xla_examples_per_s": rate("ours_xla"),
+                 "xla_ratio_to_keras": round(statistics.median(ratios("ours_xla", "keras")), 3),
+                 "xla_ratio_cpu_time": round(statistics.median(ratios("ours_xla", "keras", 3)), 3)}
     return {**extra, "lazy_to_dense_updates": round(statistics.median(lazy), 3),
-            "ours_dense_updates_examples_per_s": round(statistics.median(runs["ours_dense"][2])),
+            "ours_dense_updates_examples_per_s": rate("ours_dense"),
             "ratio_cpu_time": round(statistics.median(cpu), 3),
             "ratio_cpu_time_quartiles": [round(cpu[len(cpu) // 4], 3), round(cpu[(3 * len(cpu)) // 4], 3)],
-            "ours_examples_per_s": round(statistics.median(ours)), "keras_lstm_examples_per_s": round(
-        statistics.median(ref)), "ratio_ours_to_keras": round(statistics.median(ratios), 3),
-        "ratio_quartiles": [round(ratios[len(ratios) // 4], 3), round(ratios[(3 * len(ratios)) // 4], 3)],
-        "ratio_range": [round(ratios[0], 3), round(ratios[-1], 3)], "blocks": repeats, "steps_per_block": steps}
+            "ours_examples_per_s": rate("ours"), "keras_lstm_examples_per_s": rate("keras"),
+            "ratio_ours_to_keras": round(statistics.median(wall), 3),
+            "ratio_quartiles": [round(wall[len(wall) // 4], 3), round(wall[(3 * len(wall)) // 4], 3)],
+            "ratio_range": [round(wall[0], 3), round(wall[-1], 3)], "blocks": repeats, "steps_per_block": steps}
 
 
 # Runs the command in a small launcher process, so that the peak RSS is the command's own: a
@@ -251,6 +253,11 @@ def training_rss(clf, examples: int) -> dict:
             "peak_rss_mb": round(out["peak_rss_mb"], 1)}
 
 
+def table_row(measure: str, value: str, load: str = "") -> str:
+    """One row of the printed table (no "of bound" figure)."""
+    return f"| {measure:<48} | {value:>16} | {'':>8} | {load:>8} |"
+
+
 TABLE_HEAD = [f"| {'measure':<48} | {'value':>16} | {'of bound':>8} | {'load avg':>8} |",
               f"| {'-' * 48} | {'-' * 15}: | {'-' * 7}: | {'-' * 7}: |"]
 
@@ -266,31 +273,24 @@ def measure_training(clf, train, args) -> dict:
 
 
 def training_lines(t: dict) -> list[str]:
-    mem, tl = t["memory"], f"{t['load_average_1min']:>8.2f}"
+    mem, tl = t["memory"], f"{t['load_average_1min']:.2f}"
     q, rng = t["ratio_quartiles"], t["ratio_range"]
     cq = t["ratio_cpu_time_quartiles"]
     spread = f"{t['blocks']} blocks of {t['steps_per_block']} batches; wall-clock ratio quartiles " \
              f"{q[0]:.2f}-{q[1]:.2f}, range {rng[0]:.2f}-{rng[1]:.2f}; CPU-time ratio quartiles {cq[0]:.2f}-{cq[1]:.2f}"
+    rows = [("training, our layer (median)", f"{t['ours_examples_per_s']:,} ex/s", tl),
+            ("training, keras.layers.LSTM (median)", f"{t['keras_lstm_examples_per_s']:,} ex/s"),
+            ("training ratio ours / keras.layers.LSTM (median)", f"{t['ratio_ours_to_keras']:.2f}"),
+            ("training ratio, CPU time per example (median)", f"{t['ratio_cpu_time']:.2f}"),
+            ("training, our layer, Keras dense Adam (median)", f"{t['ours_dense_updates_examples_per_s']:,} ex/s"),
+            ("training ratio lazy / dense embedding updates", f"{t['lazy_to_dense_updates']:.2f}")]
+    if "xla_ratio_to_keras" in t:
+        rows += [("training, our layer, XLA-compiled step (median)", f"{t['ours_xla_examples_per_s']:,} ex/s"),
+                 ("training ratio ours with XLA / keras.layers.LSTM", f"{t['xla_ratio_to_keras']:.2f}"),
+                 ("training ratio with XLA, CPU time per example", f"{t['xla_ratio_cpu_time']:.2f}")]
+    rows.append((f"training peak RSS ({mem['steps']} steps, our layer)", f"{mem['peak_rss_mb']:,.0f} MB"))
     return [
-        f"| {'training, our layer (median)':<48} | {t['ours_examples_per_s']:>10,} ex/s | {'':>8} | {tl} |",
-        f"| {'training, keras.layers.LSTM (median)':<48} | {t['keras_lstm_examples_per_s']:>10,} ex/s | {'':>8} | "
-        f"{'':>8} |",
-        f"| {'training ratio ours / keras.layers.LSTM (median)':<48} | {t['ratio_ours_to_keras']:>16.2f} | "
-        f"{'':>8} | {'':>8} |",
-        f"| {'training ratio, CPU time per example (median)':<48} | {t['ratio_cpu_time']:>16.2f} | "
-        f"{'':>8} | {'':>8} |",
-        f"| {'training, our layer, Keras dense Adam (median)':<48} | "
-        f"{t['ours_dense_updates_examples_per_s']:>10,} ex/s | {'':>8} | {'':>8} |",
-        f"| {'training ratio lazy / dense embedding updates':<48} | {t['lazy_to_dense_updates']:>16.2f} | "
-        f"{'':>8} | {'':>8} |",
-        *([f"| {'training, our layer, XLA-compiled step (median)':<48} | {t['ours_xla_examples_per_s']:>10,} ex/s | "
-           f"{'':>8} | {'':>8} |",
-           f"| {'training ratio ours with XLA / keras.layers.LSTM':<48} | {t['xla_ratio_to_keras']:>16.2f} | "
-           f"{'':>8} | {'':>8} |",
-           f"| {'training ratio with XLA, CPU time per example':<48} | {t['xla_ratio_cpu_time']:>16.2f} | "
-           f"{'':>8} | {'':>8} |"] if "xla_ratio_to_keras" in t else []),
-        f"| {'training peak RSS (' + str(mem['steps']) + ' steps, our layer)':<48} | "
-        f"{mem['peak_rss_mb']:>13,.0f} MB | {'':>8} | {'':>8} |",
+        *(table_row(*r) for r in rows),
         f"  (training ratio: {spread})",
     ]
 
@@ -395,16 +395,15 @@ def main() -> None:
         lines.append(f"| inference {k:<38} | {v['texts_per_s']:>8,} texts/s | {v['fraction_of_bound']:>8.0%} | "
                      f"{v['load_average_1min']:>8.2f} |")
     for k, v in res["ratios"].items():
-        lines.append(f"| {k:<48} | {v:>16.2f} | {'':>8} | {'':>8} |")
+        lines.append(table_row(k, f"{v:.2f}"))
     lines += [
-        f"| {'cold start `sentilstm predict` (median)':<48} | {cs:>14.2f} s | {'':>8} | {'':>8} |",
-        f"| {'cold start peak RSS':<48} | {rss:>13.0f} MB | {'':>8} | {'':>8} |",
-        f"| {'batch start-up (load + onnx session, fresh)':<48} | {startup:>14.2f} s | {'':>8} | {'':>8} |",
-        f"| {'`predict --file` dev 2000 (wall / CPU)':<48} | {pred['wall_s']:>6.2f} / {pred['cpu_s']:>5.2f} s | "
-        f"{'':>8} | {rvp['load_average_1min']:>8.2f} |",
-        f"| {'`evaluate --report` dev 2000 (wall / CPU)':<48} | {report['wall_s']:>6.2f} / {report['cpu_s']:>5.2f} s | "
-        f"{'':>8} | {'':>8} |",
-        f"| {'goal for it: 2 x predict + 1 s':<48} | {rvp['goal_s']:>14.2f} s | {'':>8} | {'':>8} |",
+        table_row("cold start `sentilstm predict` (median)", f"{cs:.2f} s"),
+        table_row("cold start peak RSS", f"{rss:.0f} MB"),
+        table_row("batch start-up (load + onnx session, fresh)", f"{startup:.2f} s"),
+        table_row("`predict --file` dev 2000 (wall / CPU)", f"{pred['wall_s']:.2f} / {pred['cpu_s']:.2f} s",
+                  f"{rvp['load_average_1min']:.2f}"),
+        table_row("`evaluate --report` dev 2000 (wall / CPU)", f"{report['wall_s']:.2f} / {report['cpu_s']:.2f} s"),
+        table_row("goal for it: 2 x predict + 1 s", f"{rvp['goal_s']:.2f} s"),
     ]
     lines += training_lines(res["training"])
     print("\n".join(lines))
